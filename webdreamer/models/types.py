@@ -56,7 +56,9 @@ def system(text: str) -> Message:
     return Message(role="system", content=text)
 
 
-def user(text: str, images: list[bytes] | None = None, detail: Literal["auto", "low", "high"] = "auto") -> Message:
+def user(
+    text: str, images: list[bytes] | None = None, detail: Literal["auto", "low", "high"] = "auto"
+) -> Message:
     if not images:
         return Message(role="user", content=text)
     parts: list[Part] = [TextPart(text=text)]
