@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from types import TracebackType
 
-from playwright.async_api import Browser, Page, Playwright, async_playwright
+from playwright.async_api import Browser, ElementHandle, Page, Playwright, async_playwright
 from playwright.async_api import Error as PlaywrightError
 from pydantic import BaseModel, Field
 
@@ -39,6 +39,8 @@ class EnvConfig(BaseModel):
     action_timeout_ms: float = 5_000
     navigation_timeout_ms: float = 15_000
     settle_timeout_ms: float = 3_000  # how long to wait for `load` after an action
+    effect_watch_ms: float = 60  # watch this long for a navigation or popup an action started ...
+    submit_watch_ms: float = 400  # ... and this long after Enter, key presses and selects
     observation: ObservationConfig = Field(default_factory=ObservationConfig)
     actions: ActionSpace = Field(default_factory=ActionSpace)
     sites: SiteMap = Field(default_factory=SiteMap)
@@ -161,7 +163,7 @@ class BrowserEnv:
             await self.action_space.execute(session, action)
         except ActionError as exc:
             error = str(exc)
-        await asyncio.sleep(0.05)  # let popups and navigations the action triggered reach us
+        await self._await_effects(action, before)
         if len(session.pages) > before and action.kind != Kind.NEW_TAB:
             session.active = len(session.pages) - 1  # a popup becomes the active tab, as in WebArena
         await self._settle()
@@ -174,6 +176,24 @@ class BrowserEnv:
     def _scheme_violation(self) -> str | None:
         session = self._need_session()
         return session.policy.check(session.page.url) if session.page.url else None
+
+    async def _await_effects(self, action: Action, tabs_before: int) -> None:
+        """Give a navigation or popup the action started time to show up before we look.
+
+        Playwright's click waits for the navigations it starts, but key presses (Enter submitting a
+        form) and select-triggered submits do not, and under load their request can take a while to
+        surface. So we watch for a while: briefly after most actions, longer after those.
+        """
+        session = self._need_session()
+        slow = action.kind in (Kind.PRESS, Kind.SELECT) or (action.kind == Kind.TYPE and action.press_enter)
+        window = self.config.submit_watch_ms if slow else self.config.effect_watch_ms
+        deadline = asyncio.get_running_loop().time() + window / 1000
+        while True:
+            await asyncio.sleep(0.02)
+            if session.tab().pending_nav is not None or len(session.pages) != tabs_before:
+                return
+            if asyncio.get_running_loop().time() >= deadline:
+                return
 
     async def _settle(self) -> None:
         session = self._need_session()
@@ -229,6 +249,15 @@ class BrowserEnv:
             except PlaywrightError:
                 obs.screenshot = None
         return obs
+
+    async def element(self, element_id: int) -> ElementHandle | None:
+        """The live DOM element behind an id of the current tab (for evaluators that need it)."""
+        from envs.execute import ActionError, element_handle
+
+        try:
+            return await element_handle(self._need_session(), element_id)
+        except ActionError:
+            return None
 
     @property
     def page(self) -> Page:

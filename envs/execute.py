@@ -53,7 +53,11 @@ def _resolve_id(session: Session, action: Action) -> int:
 
 
 async def _element(session: Session, action: Action) -> ElementHandle:
-    element_id = _resolve_id(session, action)
+    return await element_handle(session, _resolve_id(session, action))
+
+
+async def element_handle(session: Session, element_id: int) -> ElementHandle:
+    """The DOM element an id was given to; ActionError if it is gone."""
     frame = session.frame_of(element_id)
     if frame is None or frame.is_detached():
         raise ActionError(f"there is no element with id [{element_id}] on the current page")
