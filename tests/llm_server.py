@@ -282,6 +282,13 @@ def scripted_logprobs(items: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
 # ---------------------------------------------------------------------------------------------- server
 
 
+class _Server(ThreadingHTTPServer):
+    # The default listen backlog of 5 makes a burst of concurrent connections wait for SYN retries
+    # (about 1 s each), which would look like a slow client under fan-out.
+    request_queue_size = 512
+    daemon_threads = True
+
+
 class ScriptedLLMServer:
     """See the module docstring."""
 
@@ -303,7 +310,7 @@ class ScriptedLLMServer:
     # -- lifecycle ------------------------------------------------------------------------------
     def start(self) -> ScriptedLLMServer:
         handler = type("Handler", (_Handler,), {"scripted": self})
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._httpd = _Server(("127.0.0.1", 0), handler)
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(
             target=self._httpd.serve_forever,

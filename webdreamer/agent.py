@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from envs.actions import Action, Kind
 from envs.env import BrowserEnv, BrowserHost
@@ -27,7 +27,7 @@ from webdreamer.models.ledger import Ledger
 from webdreamer.models.openai_client import aclose_clients
 from webdreamer.models.stack import build_model
 from webdreamer.models.types import BudgetExceeded, ChatModel
-from webdreamer.planner import Planner, Roles
+from webdreamer.planner import Choice, Planner, Roles
 from webdreamer.records import Outcome, Step, Trajectory
 from webdreamer.roles.context import PastAction, StepContext, load_task_images
 from webdreamer.roles.policy import Policy
@@ -47,8 +47,17 @@ EMBEDDED_NOTICE = (
 
 # confirm(action, observation) -> True to run it, or a reason (str) / False to veto it.
 ConfirmHook = Callable[[Action, Observation], Awaitable[bool | str]]
-# before_action(env, observation, action): runs right before an action executes (step-wise evaluators).
-BeforeAction = Callable[[BrowserEnv, Observation, Action], Awaitable[None]]
+# before_action(env, observation, action): runs right before an action executes (step-wise evaluators);
+# returning a reason ends the episode there with status "finished".
+BeforeAction = Callable[[BrowserEnv, Observation, Action], Awaitable[str | None]]
+
+
+class PlannerLike(Protocol):
+    async def choose(self, ctx: StepContext) -> Choice: ...
+
+
+# Builds the planner for one episode; the default builds WebDreamer's from the config's roles.
+PlannerFactory = Callable[[Task, BrowserEnv, Ledger, ResponseCache | None], PlannerLike]
 
 
 @dataclass
@@ -76,6 +85,7 @@ class Agent:
         on_event: EventHook | None = None,
         confirm: ConfirmHook | None = None,
         before_action: BeforeAction | None = None,
+        planner_factory: PlannerFactory | None = None,
     ) -> None:
         self.config = config or AgentConfig()
         self.backends = models or {}
@@ -84,6 +94,7 @@ class Agent:
         self.on_event = on_event
         self.confirm = confirm
         self.before_action = before_action
+        self.planner_factory = planner_factory or self._webdreamer_planner
 
     # ---- public API --------------------------------------------------------------------------
     def run(
@@ -130,7 +141,7 @@ class Agent:
         self._emit("start", 0, traj)
         obs: Observation | None = None
         try:
-            planner = Planner(self._roles(env, ledger, cache), cfg)
+            planner = self.planner_factory(task, env, ledger, cache)
             async with asyncio.timeout(timeout_s):
                 obs = await self._loop(task, env, planner, ledger, traj, out_dir)
         except TimeoutError:
@@ -167,7 +178,7 @@ class Agent:
         self,
         task: Task,
         env: BrowserEnv,
-        planner: Planner,
+        planner: PlannerLike,
         ledger: Ledger,
         traj: Trajectory,
         out_dir: str | Path | None,
@@ -225,13 +236,17 @@ class Agent:
                     step.usage = ledger.snapshot("step")
                     traj.status, traj.reason = "vetoed", step.vetoed
                     break
+            if self.before_action is not None:  # step-wise evaluators look before every action, stop included
+                done_reason = await self.before_action(env, obs, action)
+                if done_reason:
+                    step.usage = ledger.snapshot("step")
+                    traj.status, traj.reason = "finished", done_reason
+                    break
             if action.kind == Kind.STOP:
                 step.executed = True
                 step.usage = ledger.snapshot("step")
                 traj.status, traj.reason, traj.answer = "stopped", "the agent issued stop", action.text
                 break
-            if self.before_action is not None:
-                await self.before_action(env, obs, action)
             t1 = time.perf_counter()
             obs = await env.step(action)
             step.act_s = time.perf_counter() - t1
@@ -276,6 +291,11 @@ class Agent:
                 log.warning(EMBEDDED_NOTICE)
         config = config or ModelConfig(model=f"scripted-{role}")
         return build_model(config, role=role, ledger=ledger, cache=cache, backend=self.backends.get(role))
+
+    def _webdreamer_planner(
+        self, task: Task, env: BrowserEnv, ledger: Ledger, cache: ResponseCache | None
+    ) -> Planner:
+        return Planner(self._roles(env, ledger, cache), self.config)
 
     def _roles(self, env: BrowserEnv, ledger: Ledger, cache: ResponseCache | None) -> Roles:
         cfg = self.config

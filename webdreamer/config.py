@@ -164,3 +164,22 @@ def deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
         else:
             base[key] = value
     return base
+
+
+def embedded_profile(config: AgentConfig) -> AgentConfig:
+    """Settings that let the tiny embedded CPU model finish an episode in minutes: fewer samples,
+    shorter replies, one simulation per candidate and the one-token logprob scorer."""
+    cfg = config.model_copy(deep=True)
+    cfg.policy.samples, cfg.policy.num_candidates, cfg.policy.max_tokens = 4, 3, 96
+    cfg.refiner.max_tokens = 48
+    cfg.world_model.num_simulations, cfg.world_model.max_tokens = 1, 64
+    cfg.imagined_policy.max_tokens = 32
+    cfg.scorer.mode = "logprob"
+    cfg.planner.observation_chars = 4_000
+    cfg.max_steps = min(cfg.max_steps, 5)
+    return cfg
+
+
+def uses_embedded(config: AgentConfig) -> bool:
+    roles = (config.policy, config.refiner, config.world_model, config.imagined_policy, config.scorer)
+    return config.model is None and all(r.model is None for r in roles)

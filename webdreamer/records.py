@@ -18,7 +18,8 @@ from webdreamer.models.ledger import LedgerSnapshot
 
 Status = Literal[
     "running",
-    "stopped",
+    "stopped",  # the agent issued stop
+    "finished",  # the harness ended the episode (e.g. every Mind2Web-Live key node matched)
     "max_steps",
     "repeated_action",
     "parse_failures",
@@ -27,7 +28,7 @@ Status = Literal[
     "error",
     "timeout",
 ]
-Mode = Literal["webdreamer", "reactive", "rerank"]
+Mode = Literal["webdreamer", "reactive", "rerank", "replay"]
 TRAJECTORY_FILE = "trajectory.json"
 
 

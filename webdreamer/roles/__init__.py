@@ -6,4 +6,13 @@ from webdreamer.roles.refiner import Refiner
 from webdreamer.roles.scorer import Scorer
 from webdreamer.roles.world_model import ImaginedPolicy, WorldModel
 
-__all__ = ["ImaginedPolicy", "PastAction", "Policy", "Proposal", "Refiner", "Scorer", "StepContext", "WorldModel"]
+__all__ = [
+    "ImaginedPolicy",
+    "PastAction",
+    "Policy",
+    "Proposal",
+    "Refiner",
+    "Scorer",
+    "StepContext",
+    "WorldModel",
+]
