@@ -23,19 +23,19 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from llm_server import ChatRequest, Reply, ScriptedLLMServer  # noqa: E402
-from roles_script import script  # noqa: E402
+from llm_server import ChatRequest, Reply, ScriptedLLMServer
+from roles_script import script
 
-from envs.actions import ActionSpace  # noqa: E402
-from envs.observation import Element, Observation  # noqa: E402
-from envs.tasks.model import Task  # noqa: E402
-from webdreamer.config import AgentConfig  # noqa: E402
-from webdreamer.models.config import ModelConfig  # noqa: E402
-from webdreamer.models.ledger import Ledger  # noqa: E402
-from webdreamer.models.limits import LimitsConfig  # noqa: E402
-from webdreamer.models.stack import build_model, forget_endpoint_state  # noqa: E402
-from webdreamer.planner import Planner, Roles  # noqa: E402
-from webdreamer.roles import ImaginedPolicy, Policy, Refiner, Scorer, StepContext, WorldModel  # noqa: E402
+from envs.actions import ActionSpace
+from envs.observation import Element, Observation
+from envs.tasks.model import Task
+from webdreamer.config import AgentConfig
+from webdreamer.models.config import ModelConfig
+from webdreamer.models.ledger import Ledger
+from webdreamer.models.limits import LimitsConfig
+from webdreamer.models.stack import build_model, forget_endpoint_state
+from webdreamer.planner import Planner, Roles
+from webdreamer.roles import ImaginedPolicy, Policy, Refiner, Scorer, StepContext, WorldModel
 
 N_ELEMENTS = 12
 
@@ -52,7 +52,7 @@ def observation() -> Observation:
     )
 
 
-def policy_reply(k: int):  # noqa: ANN201
+def policy_reply(k: int):
     """20 samples spread over k distinct actions, more for the first ones."""
 
     def fn(req: ChatRequest) -> Reply:

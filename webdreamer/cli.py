@@ -105,9 +105,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_observe(args: argparse.Namespace) -> int:
     from envs.env import BrowserEnv, EnvConfig
+    from envs.observation import Observation
     from envs.tasks.model import Task
 
-    async def go() -> int:
+    async def go() -> Observation:
         cfg = EnvConfig()
         cfg.observation.som = args.som
         cfg.observation.screenshot = bool(args.screenshot)
@@ -116,23 +117,23 @@ def cmd_observe(args: argparse.Namespace) -> int:
         if args.host_map:
             cfg.sites.host_map = dict(item.split("=", 1) for item in args.host_map)
         async with BrowserEnv(cfg) as env:
-            obs = await env.reset(Task.adhoc("observe", args.url))
-        if args.screenshot and obs.screenshot:
-            Path(args.screenshot).write_bytes(obs.som.image if (args.som and obs.som) else obs.screenshot)
-        if args.json:
-            data = obs.model_dump(mode="json", exclude={"screenshot"})
-            if obs.som is not None:
-                data["som"] = {"lines": obs.som.lines, "ids": obs.som.ids}
-            print(json.dumps(data, indent=1))
-        else:
-            print(obs.text)
-            if args.som and obs.som is not None:
-                print("\n# Set-of-Marks elements\n" + obs.som.lines)
-            if obs.error:
-                print(f"\n# error: {obs.error}", file=sys.stderr)
-        return 0
+            return await env.reset(Task.adhoc("observe", args.url))
 
-    return asyncio.run(go())
+    obs = asyncio.run(go())
+    if args.screenshot and obs.screenshot:
+        Path(args.screenshot).write_bytes(obs.som.image if (args.som and obs.som) else obs.screenshot)
+    if args.json:
+        data = obs.model_dump(mode="json", exclude={"screenshot"})
+        if obs.som is not None:
+            data["som"] = {"lines": obs.som.lines, "ids": obs.som.ids}
+        print(json.dumps(data, indent=1))
+    else:
+        print(obs.text)
+        if args.som and obs.som is not None:
+            print("\n# Set-of-Marks elements\n" + obs.som.lines)
+        if obs.error:
+            print(f"\n# error: {obs.error}", file=sys.stderr)
+    return 0
 
 
 def cmd_sites_serve(args: argparse.Namespace) -> int:
@@ -175,8 +176,8 @@ def cmd_tasks_validate(args: argparse.Namespace) -> int:
         with_solution = sum(1 for t in tasks if t.reference_solution)
         sol = f", {with_solution} with reference solutions" if with_solution else ""
         print(f"{f}: {len(tasks)} {fmt} tasks{sol}{note}")
-    for fmt, n in sorted(counts.items()):
-        print(f"total {fmt}: {n}")
+    for name, n in sorted(counts.items()):
+        print(f"total {name}: {n}")
     return 1 if bad else 0
 
 
