@@ -1,0 +1,251 @@
+"""The episode runner end to end on the bundled sites: replay scores every reference solution,
+wrong solutions fail, a killed run resumes without losing or repeating anything, bad input is
+reported clearly, and the Ray executor agrees with the local one."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from envs.bundled import LOCAL_M2W_LIVE_TASKS, LOCAL_VWA_TASKS
+from eval.results import RunFolder
+from eval.runner import RunError, RunOptions, run_eval
+from webdreamer.config import AgentConfig
+
+WEBDREAMER = [sys.executable, "-m", "webdreamer.cli"]
+
+
+def options(tmp_path: Path, **kw: object) -> RunOptions:
+    base: dict[str, object] = {
+        "benchmark": "local",
+        "agent": "replay",
+        "out": str(tmp_path / "run"),
+        "progress": False,
+        "nav_sleep_s": 0.0,
+        "concurrency": 3,
+        "timeout_s": 120,
+    }
+    base.update(kw)
+    return RunOptions.model_validate(base)
+
+
+@pytest.mark.slow
+async def test_replay_scores_every_bundled_reference_solution(tmp_path: Path) -> None:
+    summary, results = await run_eval(options(tmp_path), AgentConfig())
+    failed = {r.uid: (r.status, r.error, r.evaluation.get("reasons")) for r in results if not r.passed}
+    assert failed == {}
+    n_tasks = len(json.loads(LOCAL_VWA_TASKS.read_text())) + len(json.loads(LOCAL_M2W_LIVE_TASKS.read_text()))
+    assert summary.tasks == n_tasks == len(results) and summary.success.rate == 1.0
+    assert summary.mind2web_live is not None and summary.mind2web_live["task_success_rate"] == 1.0
+    folder = tmp_path / "run"
+    for name in ("results.jsonl", "report.md", "report.html", "summary.json", "run.json"):
+        assert (folder / name).exists(), name
+    assert len((folder / "results.jsonl").read_text().splitlines()) == n_tasks
+    # Every result links to a trajectory with its own report.
+    first = results[0]
+    assert (folder / first.trajectory / "report.html").exists()
+
+
+def _wrong(tasks: list[dict], index: int, solution: list[str]) -> dict:
+    t = json.loads(json.dumps(tasks[index]))
+    t["reference_solution"] = solution
+    # The copy lives elsewhere: point its images (relative to the bundled task file) at the originals.
+    if "eval" not in t:
+        return t
+    t["image"] = [str(LOCAL_VWA_TASKS.parent / i) for i in t.get("image") or []]
+    for q in t["eval"].get("page_image_query") or []:
+        if not q["eval_fuzzy_image_match"].startswith(("http", "__")):
+            q["eval_fuzzy_image_match"] = str(LOCAL_VWA_TASKS.parent / q["eval_fuzzy_image_match"])
+    return t
+
+
+async def test_wrong_solutions_fail_for_each_evaluator_type(tmp_path: Path) -> None:
+    vwa = json.loads(LOCAL_VWA_TASKS.read_text())
+    by_id = {str(t["task_id"]): t for t in vwa}
+    cases = {
+        "0": ["stop [12.99]"],  # string_match: a wrong answer
+        "8": ["stop []"],  # url_match: never reaches the search page
+        "23": ["stop []"],  # program_html: never subscribes
+        "29": [
+            "goto [__CLASSIFIEDS__/index.php?page=item&id=1]",
+            "stop []",
+        ],  # url + image: the wrong listing
+    }
+    wrong = [_wrong([by_id[i]], 0, sol) for i, sol in cases.items()]
+    types = {tuple(t["eval"]["eval_types"]) for t in wrong}
+    assert {("string_match",), ("url_match",), ("program_html",)} <= types and any(
+        "page_image_query" in t for t in types
+    )
+    m2w = json.loads(LOCAL_M2W_LIVE_TASKS.read_text())
+    wrong_live = [_wrong(m2w, 0, ["stop []"])]
+    (tmp_path / "wrong_vwa.json").write_text(json.dumps(wrong))
+    (tmp_path / "wrong_live.json").write_text(json.dumps(wrong_live))
+    opts = options(tmp_path, task_files=[str(tmp_path / "wrong_vwa.json"), str(tmp_path / "wrong_live.json")])
+    summary, results = await run_eval(opts, AgentConfig())
+    assert len(results) == 5 and not any(r.passed for r in results)
+    assert not any(r.crashed for r in results)  # failing is not crashing
+    for r in results:
+        assert r.evaluation.get("reasons"), r.uid  # each failure says why
+    assert summary.success.rate == 0.0
+
+
+def _results(folder: Path) -> list[dict]:
+    return [json.loads(p.read_text()) for p in sorted((folder / "results").glob("*.json"))]
+
+
+def test_kill_and_resume_scores_every_task_exactly_once(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    cmd = [
+        *WEBDREAMER,
+        "eval",
+        "--benchmark",
+        "local",
+        "--agent",
+        "replay",
+        "--out",
+        str(out),
+        "--concurrency",
+        "2",
+        "--limit",
+        "10",
+        "--no-progress",
+    ]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, start_new_session=True
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len(list((out / "results").glob("*.json"))) < 3:
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGKILL)  # kill -9, browser included, mid-run
+    proc.wait()
+    before = {r["uid"]: r["finished_at"] for r in _results(out)}
+    assert 3 <= len(before) < 10
+    assert not list((out / "results").glob(".*.tmp"))  # atomic writes leave no half files behind
+    done = subprocess.run([*cmd, "--resume"], capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr
+    after = _results(out)
+    uids = [r["uid"] for r in after]
+    assert len(uids) == len(set(uids)) == 10
+    for r in after:  # finished work was kept, not redone
+        if r["uid"] in before:
+            assert r["finished_at"] == before[r["uid"]]
+    assert len((out / "results.jsonl").read_text().splitlines()) == 10
+
+
+def test_bad_task_file_and_unreachable_site_fail_clearly(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    ok = subprocess.run(
+        [
+            *WEBDREAMER,
+            "eval",
+            "--benchmark",
+            "local",
+            "--agent",
+            "replay",
+            "--out",
+            str(out),
+            "--limit",
+            "2",
+            "--no-progress",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert ok.returncode == 0, ok.stderr
+    kept = sorted(p.name for p in (out / "results").glob("*.json"))
+    bad = tmp_path / "bad.json"
+    bad.write_text(
+        json.dumps([{"task_id": 1, "start_url": "__SHOPPING__", "eval": {"eval_types": ["string_match"]}}])
+    )
+    res = subprocess.run(
+        [
+            *WEBDREAMER,
+            "eval",
+            "--benchmark",
+            "vwa",
+            "--tasks",
+            str(bad),
+            "--site",
+            "shopping=http://127.0.0.1:9",
+            "--out",
+            str(out),
+            "--resume",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert res.returncode == 2
+    assert f"{bad}, task 1, field 'intent': is missing" in res.stderr
+    good = tmp_path / "good.json"
+    task = json.loads(LOCAL_VWA_TASKS.read_text())[0]
+    good.write_text(json.dumps([task]))
+    res = subprocess.run(
+        [
+            *WEBDREAMER,
+            "eval",
+            "--benchmark",
+            "vwa",
+            "--tasks",
+            str(good),
+            "--site",
+            "shopping=http://127.0.0.1:9",
+            "--out",
+            str(tmp_path / "other"),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert res.returncode == 2 and "site shopping at http://127.0.0.1:9 is unreachable" in res.stderr
+    res = subprocess.run(
+        [*WEBDREAMER, "eval", "--benchmark", "local", "--agent", "replay", "--out", str(out), "--limit", "2"],
+        capture_output=True,
+        text=True,
+    )
+    assert res.returncode == 2 and "--resume" in res.stderr  # an existing run is never overwritten
+    assert sorted(p.name for p in (out / "results").glob("*.json")) == kept
+
+
+async def test_missing_placeholders_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(RunError, match="no URL for __SHOPPING__"):
+        await run_eval(
+            options(tmp_path, benchmark="vwa", task_files=[str(LOCAL_VWA_TASKS)], limit=1), AgentConfig()
+        )
+
+
+@pytest.mark.slow
+async def test_ray_executor_matches_local(tmp_path: Path) -> None:
+    ids = [
+        "local_vwa/0",
+        "local_vwa/9",
+        "local_vwa/16",
+        "local_vwa/29",
+        "local_mind2web_live/0",
+        "local_mind2web_live/3",
+    ]
+    _, local = await run_eval(options(tmp_path / "local", task_ids=ids, concurrency=2), AgentConfig())
+    _, ray = await run_eval(
+        options(tmp_path / "ray", task_ids=ids, concurrency=2, executor="ray"), AgentConfig()
+    )
+
+    def essence(results: list) -> dict[str, tuple[bool, float, int]]:  # type: ignore[type-arg]
+        return {r.uid: (r.passed, r.score, r.steps) for r in results}
+
+    assert essence(ray) == essence(local) and len(local) == len(ids)
+    assert all(r.passed for r in ray)
+    assert all((Path(tmp_path / "ray" / "run") / r.trajectory / "trajectory.json").exists() for r in ray)
+
+
+def test_run_folder_is_the_source_of_truth(tmp_path: Path) -> None:
+    folder = RunFolder(tmp_path)
+    folder.prepare()
+    assert folder.results() == [] and not folder.has_result("a/b", 0)
+    assert folder.result_path("local_vwa/3", 1).name == "local_vwa_3__r1.json"
