@@ -46,4 +46,4 @@ bench: setup
 	$(PY) bench/embedded_model.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-bench .pytest_cache .mypy_cache .ruff_cache

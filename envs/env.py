@@ -39,7 +39,7 @@ class EnvConfig(BaseModel):
     action_timeout_ms: float = 5_000
     navigation_timeout_ms: float = 15_000
     settle_timeout_ms: float = 3_000  # how long to wait for `load` after an action
-    effect_watch_ms: float = 60  # watch this long for a navigation or popup an action started ...
+    effect_watch_ms: float = 100  # watch this long for a navigation or popup an action started ...
     submit_watch_ms: float = 400  # ... and this long after Enter, key presses and selects
     observation: ObservationConfig = Field(default_factory=ObservationConfig)
     actions: ActionSpace = Field(default_factory=ActionSpace)

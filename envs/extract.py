@@ -6,6 +6,7 @@ frames together, renders the accessibility-style text and prunes it to a size bu
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -78,7 +79,7 @@ async def _extract_frame(
         "maxText": opts.max_text,
         "includeUrls": opts.include_urls,
     }
-    res: dict[str, Any] = await frame.evaluate(extract_js(), args)
+    res: dict[str, Any] = json.loads(await frame.evaluate(extract_js(), args))
     index = len(out_frames)
     out_frames.append(frame)
     offsets.append((dx, dy))

@@ -1,5 +1,5 @@
 // Walks one frame's composed DOM (open shadow roots and slots included) and returns a flat,
-// depth-annotated list of nodes for the text observation.
+// depth-annotated list of nodes for the text observation, as a JSON string.
 //
 // Element ids live in a WeakMap on the window, never in DOM attributes: the page (and any
 // evaluator that reads page.content()) sees no trace of us, and an id stays with its node for
@@ -111,6 +111,12 @@
     return el.getAttribute("aria-hidden") === "true";
   }
 
+  // <slot> and other `display: contents` elements have no box, so checkVisibility() is false for
+  // them although their content shows. Only asked when checkVisibility() said no, so it is cheap.
+  function boxless(el) {
+    return getComputedStyle(el).display === "contents";
+  }
+
   // Visible text of a subtree, with image alternatives, as accessible names are computed.
   function textOf(node, budget) {
     let out = "";
@@ -120,7 +126,7 @@
       if (n.nodeType !== 1) return;
       const tag = n.tagName;
       if (SKIP.has(tag) || hidden(n)) return;
-      if (!n.checkVisibility()) return;
+      if (!n.checkVisibility() && !boxless(n)) return;
       if (tag === "IMG") { out += " " + (n.getAttribute("alt") || "") + " "; return; }
       if (tag === "INPUT" || tag === "SELECT" || tag === "TEXTAREA") return;
       const label = n.getAttribute("aria-label");
@@ -174,7 +180,10 @@
     if (el.isContentEditable && (!el.parentElement || !el.parentElement.isContentEditable)) return true;
     const ti = el.getAttribute("tabindex");
     if (ti !== null && parseInt(ti, 10) >= 0) return true;
-    return el.hasAttribute("onclick");
+    if (el.hasAttribute("onclick")) return true;
+    // An <a> without href that is made to look clickable has a script click handler (Chromium
+    // exposes such anchors as links, from their listeners, which page scripts cannot see).
+    return tag === "A" && getComputedStyle(el).cursor === "pointer";
   }
 
   function propsOf(el, tag, role) {
@@ -230,13 +239,15 @@
   function walk(el, depth, inNamed, parentBox) {
     const tag = el.tagName;
     if (SKIP.has(tag) || hidden(el)) return;
-    if (!el.checkVisibility()) return;  // display:none / content-visibility: the subtree is gone
-    const shown = el.checkVisibility({ visibilityProperty: true });
+    let shown;
+    if (el.checkVisibility()) shown = el.checkVisibility({ visibilityProperty: true });
+    else if (boxless(el)) shown = getComputedStyle(el).visibility === "visible";
+    else return;  // display:none / content-visibility: the subtree is gone
     const explicit = (el.getAttribute("role") || "").trim().split(/\s+/)[0];
     let role = explicit && explicit !== "none" && explicit !== "presentation" ? explicit : (explicit ? "" : implicitRole(el, tag));
     if (el.isContentEditable && !role && (!el.parentElement || !el.parentElement.isContentEditable)) role = "textbox";
     const interactive = shown && isInteractive(el, tag, role);
-    if (interactive && !role) role = "generic";
+    if (interactive && !role) role = tag === "A" ? "link" : "generic";
     let emit = false, name = "";
     if (shown && (interactive || STRUCTURAL.has(role)) && !(inNamed && !interactive)) {
       name = nameOf(el, tag, role);
@@ -316,12 +327,14 @@
 
   const root = document.body || document.documentElement;
   if (root) walk(root, 0, false, [0, 0, vw, vh]);
-  return {
+  // One JSON string: Playwright's own serialization of a big object graph (and its parsing on
+  // the Python side) costs ~10x the walk itself on large pages (1.2 s vs 0.15 s for 5,000 nodes).
+  return JSON.stringify({
     nodes,
     next,
     focused: focusedId(),
     viewport: [vw, vh],
     scroll: [Math.round(window.scrollX), Math.round(window.scrollY)],
     page: [document.documentElement.scrollWidth, document.documentElement.scrollHeight],
-  };
+  });
 }

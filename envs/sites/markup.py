@@ -114,6 +114,30 @@ def field_select(
     )
 
 
+def search_form(
+    label: str,
+    *,
+    placeholder: str,
+    name: str,
+    value: str,
+    action: str,
+    input_id: str = "search-q",
+    extra: Markup | None = None,
+) -> Markup:
+    """The header search box every site has: a labelled search input and a submit button."""
+    return el(
+        "form",
+        extra or "",
+        el("label", label, for_=input_id, class_="sr-only"),
+        el("input", type="search", id=input_id, name=name, value=value, placeholder=placeholder),
+        el("button", "Search", type="submit"),
+        role="search",
+        method="get",
+        action=action,
+        class_="search",
+    )
+
+
 def post_button(
     action: str, label: object, fields: dict[str, object] | None = None, **attrs: object
 ) -> Markup:

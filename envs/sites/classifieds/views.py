@@ -7,7 +7,7 @@ import sqlite3
 from collections.abc import Sequence
 from urllib.parse import urlencode
 
-from ..markup import Markup, el, field_input, field_select, frag, hidden, money
+from ..markup import Markup, el, field_input, field_select, frag, hidden, money, search_form
 from ..web import Request
 from .listings import CITIES
 
@@ -139,23 +139,14 @@ def header(req: Request, title: str) -> Markup:
         el(
             "div",
             el("a", title, href="index.php", class_="brand"),
-            el(
-                "form",
-                hidden("page", "search"),
-                el("label", "Search listings", for_="header-pattern", class_="sr-only"),
-                el(
-                    "input",
-                    type="search",
-                    id="header-pattern",
-                    name="sPattern",
-                    value=req.arg("sPattern"),
-                    placeholder="Search listings",
-                ),
-                el("button", "Search", type="submit"),
-                role="search",
-                method="get",
+            search_form(
+                "Search listings",
+                placeholder="Search listings",
+                name="sPattern",
+                value=req.arg("sPattern"),
                 action="index.php",
-                class_="search",
+                input_id="header-pattern",
+                extra=hidden("page", "search"),
             ),
             el("nav", account, aria_label="Account"),
             class_="inner",

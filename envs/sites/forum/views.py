@@ -7,7 +7,7 @@ import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
 
-from ..markup import Markup, el, field_select, frag, hidden, plural
+from ..markup import Markup, el, field_select, frag, hidden, plural, search_form
 from ..web import Request
 
 SORTS: dict[str, tuple[str, str]] = {
@@ -119,22 +119,8 @@ def header(req: Request, title: str) -> Markup:
             "div",
             el("a", title, href="/", class_="brand"),
             el("nav", el("a", "Home", href="/"), el("a", "Forums", href="/forums"), aria_label="Main"),
-            el(
-                "form",
-                el("label", "Search forum", for_="search-q", class_="sr-only"),
-                el(
-                    "input",
-                    type="search",
-                    id="search-q",
-                    name="q",
-                    value=req.arg("q"),
-                    placeholder="Search posts",
-                ),
-                el("button", "Search", type="submit"),
-                role="search",
-                method="get",
-                action="/search",
-                class_="search",
+            search_form(
+                "Search forum", placeholder="Search posts", name="q", value=req.arg("q"), action="/search"
             ),
             el("nav", account, aria_label="Account"),
             class_="inner",

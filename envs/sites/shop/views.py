@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 
-from ..markup import Markup, el, field_select, frag, hidden, money, plural, stars
+from ..markup import Markup, el, field_select, frag, hidden, money, plural, search_form, stars
 from ..web import Request
 
 SORTS: dict[str, tuple[str, str]] = {
@@ -90,22 +90,12 @@ def header(req: Request, title: str) -> Markup:
             el(
                 "div",
                 el("a", title, href="/", class_="brand"),
-                el(
-                    "form",
-                    el("label", "Search products", for_="search-q", class_="sr-only"),
-                    el(
-                        "input",
-                        type="search",
-                        id="search-q",
-                        name="q",
-                        value=req.arg("q"),
-                        placeholder="Search products",
-                    ),
-                    el("button", "Search", type="submit"),
-                    role="search",
-                    method="get",
+                search_form(
+                    "Search products",
+                    placeholder="Search products",
+                    name="q",
+                    value=req.arg("q"),
                     action="/search",
-                    class_="search",
                 ),
                 el(
                     "nav",
