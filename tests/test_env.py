@@ -209,3 +209,16 @@ async def test_element_refs_resolve_by_role_and_name(host: BrowserHost, pages: s
         assert obs.error and "no button named 'No such button'" in obs.error
     finally:
         await env.close()
+
+
+async def test_script_driven_controls_get_ids_by_their_pointer_cursor(env: BrowserEnv, pages: str) -> None:
+    obs = await env.reset(Task.adhoc("x", f"{pages}/clickables.html"))
+    e = ids(obs)
+    assert "generic:magna." in e and obs.element(e["generic:magna."]).props.get("clickable") == "true"
+    assert "generic:Card title $5" in e
+    # A pointer list around real links adds nothing: the links are the controls.
+    assert "link:File" in e and not any(k.startswith("generic:File") for k in e)
+    line = next(line for line in obs.text.splitlines() if "link 'File'" in line)
+    assert not line.startswith("\t")  # the dropped wrapper does not indent its children
+    obs = await env.step(f"click [{e['generic:magna.']}]")
+    assert obs.error is None and obs.title == "clicked magna"

@@ -236,7 +236,9 @@
   }
 
   // Returns true if anything with an id was emitted below (callers use it to merge text runs).
-  function walk(el, depth, inNamed, parentBox) {
+  // parentPointer: the parent shows a pointer cursor; inInteractive: inside an element with an id
+  // for interaction. Both serve the cursor rule below.
+  function walk(el, depth, inNamed, parentBox, parentPointer, inInteractive) {
     const tag = el.tagName;
     if (SKIP.has(tag) || hidden(el)) return;
     let shown;
@@ -246,7 +248,14 @@
     const explicit = (el.getAttribute("role") || "").trim().split(/\s+/)[0];
     let role = explicit && explicit !== "none" && explicit !== "presentation" ? explicit : (explicit ? "" : implicitRole(el, tag));
     if (el.isContentEditable && !role && (!el.parentElement || !el.parentElement.isContentEditable)) role = "textbox";
-    const interactive = shown && isInteractive(el, tag, role);
+    let interactive = shown && isInteractive(el, tag, role);
+    // Script-driven controls (a <span> or <div> with a click handler and no role) show a pointer
+    // cursor where the clickable area starts: such an element gets an id too. If it turns out to
+    // hold real controls (a menu row around its menuitem), it is dropped again after its children.
+    const pointer = shown && getComputedStyle(el).cursor === "pointer";
+    const byCursor = !interactive && pointer && !parentPointer && !inInteractive && tag !== "LABEL" &&
+      tag !== "BODY" && tag !== "HTML" && !role;
+    if (byCursor) interactive = true;
     if (interactive && !role) role = tag === "A" ? "link" : "generic";
     let emit = false, name = "";
     if (shown && (interactive || STRUCTURAL.has(role)) && !(inNamed && !interactive)) {
@@ -261,8 +270,10 @@
     }
     let depthBelow = depth;
     const box = emit ? boxOf(el) : parentBox;
+    const recAt = nodes.length;
     if (emit) {
       const rec = { i: idOf(el), d: depth, r: role, n: cut(name, maxName), t: tag, p: propsOf(el, tag, role), b: box, x: interactive ? 1 : 0 };
+      if (byCursor) rec.p.clickable = "true";
       if (tag === "IFRAME" || tag === "FRAME") rec.fr = 1;
       nodes.push(rec);
       depthBelow = depth + 1;
@@ -279,8 +290,9 @@
       if (tag === "IFRAME" || tag === "FRAME" || tag === "TEXTAREA" || tag === "INPUT") return;
     }
     // Text already carried by a name (a link's text, a label's control) is not repeated below it.
-    const named = inNamed || (emit && !!name && (NAME_FROM_CONTENT.has(role) || interactive)) ||
+    const named = inNamed || (emit && !!name && !byCursor && (NAME_FROM_CONTENT.has(role) || interactive)) ||
       (tag === "LABEL" && !!el.control);
+    const below = inInteractive || (emit && interactive);
     const kids = el.shadowRoot ? el.shadowRoot.childNodes : (tag === "SLOT" ? el.assignedNodes({ flatten: true }) : el.childNodes);
     // Merge runs of inline text so "Price: <b>$7.49</b> today" becomes one line.
     const start = nodes.length;
@@ -291,7 +303,7 @@
       if (c.nodeType !== 1) continue;
       const before = nodes.length;
       const mark = run;
-      walk(c, depthBelow, named, box);
+      walk(c, depthBelow, named, box, pointer, below);
       if (nodes.length === before) continue;
       const added = nodes.slice(before);
       if (INLINE.has(c.tagName) && added.every((n) => n.r === "StaticText")) {
@@ -310,6 +322,10 @@
       run = "";
     }
     flush();
+    if (byCursor && emit && nodes.slice(recAt + 1).some((n) => n.x)) {
+      nodes.splice(recAt, 1);  // a pointer row around real controls: the controls are enough
+      for (let k = recAt; k < nodes.length; k++) nodes[k].d -= 1;
+    }
     // A plain container whose whole content is text collapses into a single line.
     if (!emit && nodes.length - start > 1 && nodes.slice(start).every((n) => n.r === "StaticText" && n.d === depthBelow)) {
       const merged = nodes.slice(start).map((n) => n.n).join(tag === "TR" ? " | " : " ");
@@ -326,7 +342,7 @@
   }
 
   const root = document.body || document.documentElement;
-  if (root) walk(root, 0, false, [0, 0, vw, vh]);
+  if (root) walk(root, 0, false, [0, 0, vw, vh], false, false);
   // One JSON string: Playwright's own serialization of a big object graph (and its parsing on
   // the Python side) costs ~10x the walk itself on large pages (1.2 s vs 0.15 s for 5,000 nodes).
   return JSON.stringify({
