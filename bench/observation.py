@@ -40,35 +40,35 @@ import asyncio
 import functools
 import importlib.util
 import json
-import os
-import re
 import statistics
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.request
-from dataclasses import dataclass, field
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from playwright.async_api import BrowserContext, CDPSession, Page, async_playwright  # noqa: E402
+from obs_baselines import (  # noqa: E402
+    AriaBaseline,
+    Baseline,
+    BaselineError,
+    BrowserGymBaseline,
+    PageSpec,
+    ensure_bench_venv,
+)
+from obs_recall import Result, check_recall  # noqa: E402
+from playwright.async_api import BrowserContext, Page, async_playwright  # noqa: E402
 from playwright.async_api import Error as PlaywrightError  # noqa: E402
 
 from envs.browser import find_browser, launch_args, launch_browser  # noqa: E402
 from envs.extract import TextOptions, extract, render_text  # noqa: E402
 from envs.sites.launcher import start_sites  # noqa: E402
 
-BENCH_VENV = Path(os.environ.get("WEBDREAMER_BENCH_VENV") or ROOT / ".venv-bench")
-WORKER = ROOT / "bench" / "_browsergym_worker.py"
 PAGES_DIR = ROOT / "bench" / "pages"
-BROWSERGYM_PIN = "browsergym-core==0.14.3"
 VIEWPORT = {"width": 1280, "height": 720}
 MINIWOB_SEED = 42
 TARGETS = {"median_time_ratio": 0.5, "size_ratio": 0.8, "interactive_recall": 1.0}
@@ -87,114 +87,11 @@ MINIWOB_TASKS = (
 
 SAVED_PAGES = ("long_table", "frames_shadow", "form_heavy", "article")
 
-# Roles a user acts on (Chromium's role names); `option` only when its parent is a listbox.
-INTERACTIVE_ROLES = {
-    "link", "button", "textbox", "searchbox", "combobox", "checkbox", "radio", "listbox", "option",
-    "slider", "spinbutton", "switch", "tab", "menuitem", "menuitemcheckbox", "menuitemradio",
-}  # fmt: skip
-
 MINIWOB_START = """(seed) => {
   Math.seedrandom(seed);
   core.EPISODE_MAX_TIME = 1000000;
   core.startEpisodeReal();
 }"""
-
-# Runs on the DOM node behind a CDP node: is it visible, and which webdreamer id stands for it?
-# `mode` "ax" (an accessibility node) or "click" (an element with a click listener).
-PROBE_JS = """function (mode) {
-  // Elements that cannot host an author shadow root: a shadow root on them is the browser's own.
-  const UA_HOSTS = new Set(["INPUT", "TEXTAREA", "SELECT", "VIDEO", "AUDIO", "METER", "PROGRESS", "DETAILS"]);
-  const el = this.nodeType === 1 ? this : this.parentElement;
-  if (!el) return null;
-  const r = el.getBoundingClientRect();
-  const visible = el.checkVisibility({ visibilityProperty: true }) && r.width > 0 && r.height > 0;
-  let target = el, via = null;
-  const root = el.getRootNode();
-  if (root instanceof ShadowRoot && UA_HOSTS.has(root.host.tagName)) {
-    target = root.host;  // a part of a built-in control (date field, picker button): the control
-    via = "host";
-  } else if (el.tagName === "OPTION" && el.closest("select")) {
-    target = el.closest("select");
-    via = "select";
-  } else if (mode === "click" && el.tagName === "LABEL" && el.control) {
-    target = el.control;  // a label clicks its control
-    via = "label";
-  } else if (mode === "click" && el.isContentEditable && el.parentElement && el.parentElement.isContentEditable) {
-    while (target.parentElement && target.parentElement.isContentEditable) target = target.parentElement;
-    via = "editor";  // text inside an editable region: the region
-  }
-  const store = window.__webdreamer_ids__;
-  const id = store ? (store.ids.get(target) ?? null) : null;
-  // A listener on a container (delegation, drag handles) is served by the ids inside it.
-  const inner = [];
-  if (mode === "click" && id === null && store) {
-    for (const d of target.querySelectorAll("*")) {
-      const i = store.ids.get(d);
-      if (i !== undefined && inner.push(i) >= 20) break;
-    }
-  }
-  const html = target.outerHTML.replace(/\\s+/g, " ");
-  const text = (el.textContent || "").replace(/\\s+/g, " ").trim();
-  return { visible, id, inner, tag: target.tagName.toLowerCase(), via,
-           html: html.length > 140 ? html.slice(0, 139) + "…" : html,
-           text: text.length > 60 ? text.slice(0, 59) + "…" : text };
-}"""
-
-ID_RE = re.compile(r"^\t*\[(\d+)\] ", re.MULTILINE)
-
-
-@dataclass
-class PageSpec:
-    name: str
-    group: str  # sites | miniwob | saved
-    url: str
-    miniwob_seed: int | None = None
-
-
-@dataclass
-class Miss:
-    role: str
-    name: str
-    tag: str
-    reason: str
-    html: str
-
-
-@dataclass
-class Result:
-    spec: PageSpec
-    ours_times: list[float] = field(default_factory=list)
-    ours_chars: int | None = None
-    ours_error: str | None = None
-    base_times: list[float] = field(default_factory=list)
-    base_chars: int | None = None
-    base_error: str | None = None
-    interactive: int = 0
-    unresolved: int = 0
-    clickable: int = 0
-    clickable_misses: list[Miss] = field(default_factory=list)
-    clickable_credited: dict[str, int] = field(default_factory=dict)
-    credited: dict[str, int] = field(default_factory=dict)  # nodes counted through their <select> or control
-    misses: list[Miss] = field(default_factory=list)
-    recall_error: str | None = None
-
-    @property
-    def ours_median(self) -> float | None:
-        return statistics.median(self.ours_times) if self.ours_times else None
-
-    @property
-    def base_median(self) -> float | None:
-        return statistics.median(self.base_times) if self.base_times else None
-
-    @property
-    def time_ratio(self) -> float | None:
-        a, b = self.ours_median, self.base_median
-        return a / b if a is not None and b else None
-
-    @property
-    def size_ratio(self) -> float | None:
-        a, b = self.ours_chars, self.base_chars
-        return a / b if a is not None and b else None
 
 
 # --- servers -------------------------------------------------------------------------------------
@@ -276,250 +173,6 @@ class Ours:
         self.next_id = ext.next_id
         self.text, _ = render_text(ext.nodes, "", self.opts)
         return time.perf_counter() - t0
-
-
-class Baseline:
-    """The side we compare with: `open` a page (and warm up once), then `time` one observation."""
-
-    label = "?"
-
-    async def start(self) -> None: ...
-
-    async def open(self, spec: PageSpec, page: Page) -> float:
-        raise NotImplementedError
-
-    async def time(self) -> tuple[float, int]:
-        raise NotImplementedError
-
-    async def dump(self, path: Path) -> None: ...
-
-    async def close(self) -> None: ...
-
-
-class AriaBaseline(Baseline):
-    """Playwright's `page.aria_snapshot()`, on our own page, when BrowserGym cannot run."""
-
-    def __init__(self) -> None:
-        self.label = f"playwright {metadata.version('playwright')} page.aria_snapshot()"
-        self.page: Page | None = None
-        self.text = ""
-
-    async def open(self, spec: PageSpec, page: Page) -> float:
-        self.page = page
-        return (await self.time())[0]
-
-    async def time(self) -> tuple[float, int]:
-        assert self.page is not None
-        t0 = time.perf_counter()
-        self.text = await self.page.aria_snapshot()
-        return time.perf_counter() - t0, len(self.text)
-
-    async def dump(self, path: Path) -> None:
-        path.with_suffix(".aria.txt").write_text(self.text)
-
-
-class BaselineError(RuntimeError):
-    pass
-
-
-class BrowserGymBaseline(Baseline):
-    """bench/_browsergym_worker.py in .venv-bench, driven over JSON lines, its own browser."""
-
-    def __init__(self, job: dict[str, Any]) -> None:
-        self.job = job
-        self.proc: asyncio.subprocess.Process | None = None
-        self.log = tempfile.TemporaryFile()
-
-    async def _ask(self, msg: dict[str, Any], wait_s: float = 120) -> dict[str, Any]:
-        assert self.proc is not None and self.proc.stdin is not None and self.proc.stdout is not None
-        if self.proc.returncode is not None:
-            raise BaselineError(f"the BrowserGym worker exited {self.proc.returncode}")
-        self.proc.stdin.write((json.dumps(msg) + "\n").encode())
-        await self.proc.stdin.drain()
-        try:
-            line = await asyncio.wait_for(self.proc.stdout.readline(), wait_s)
-        except TimeoutError:
-            self.proc.kill()  # its late reply would answer the next question: stop it instead
-            await self.proc.wait()
-            raise BaselineError(f"the BrowserGym worker took over {wait_s:.0f} s and was stopped") from None
-        if not line:
-            await self.proc.wait()
-            raise BaselineError(f"the BrowserGym worker exited {self.proc.returncode}: {self.log_tail()}")
-        reply: dict[str, Any] = json.loads(line)
-        if "error" in reply:
-            raise BaselineError(reply["error"])
-        return reply
-
-    def log_tail(self, lines: int = 3) -> str:
-        self.log.seek(0)
-        tail = self.log.read().decode(errors="replace").strip().splitlines()[-lines:]
-        return " | ".join(tail)
-
-    async def start(self) -> None:
-        env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
-        self.proc = await asyncio.create_subprocess_exec(
-            str(bench_python()),
-            str(WORKER),
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=self.log,
-            env=env,
-        )
-        ready = await self._ask(self.job, wait_s=120)
-        self.label = f"{ready['baseline']} (playwright {ready['playwright']})"
-
-    async def open(self, spec: PageSpec, page: Page) -> float:
-        msg = {"cmd": "open", "url": spec.url, "miniwob_seed": spec.miniwob_seed}
-        return float((await self._ask(msg))["warm_s"])
-
-    async def time(self) -> tuple[float, int]:
-        reply = await self._ask({"cmd": "time"})
-        return float(reply["t"]), int(reply["chars"])
-
-    async def dump(self, path: Path) -> None:
-        await self._ask({"cmd": "dump", "path": str(path.with_suffix(".browsergym.txt"))})
-
-    async def close(self) -> None:
-        if self.proc is not None and self.proc.returncode is None:
-            assert self.proc.stdin is not None
-            self.proc.stdin.write(b'{"cmd": "quit"}\n')
-            try:
-                await self.proc.stdin.drain()
-                await asyncio.wait_for(self.proc.wait(), 30)
-            except (TimeoutError, ConnectionError):
-                self.proc.kill()
-                await self.proc.wait()
-        self.log.close()
-
-
-async def ax_trees(context: BrowserContext, page: Page) -> list[tuple[CDPSession, list[dict[str, Any]]]]:
-    """(CDP session, AX nodes) for every frame: same-process frames through the page's session,
-    out-of-process (cross-site) iframes through their own."""
-    main = await context.new_cdp_session(page)
-    tree = (await main.send("Page.getFrameTree"))["frameTree"]
-    todo, out = [tree], []
-    while todo:
-        t = todo.pop()
-        todo.extend(t.get("childFrames", []))
-        try:
-            ax = await main.send("Accessibility.getFullAXTree", {"frameId": t["frame"]["id"]})
-        except PlaywrightError:
-            continue  # a frame of another process: handled below
-        out.append((main, ax["nodes"]))
-    for frame in page.frames[1:]:
-        try:
-            session = await context.new_cdp_session(frame)  # only out-of-process frames have one
-        except PlaywrightError:
-            continue
-        out.append((session, (await session.send("Accessibility.getFullAXTree"))["nodes"]))
-    return out
-
-
-def interactive_nodes(nodes: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    by_id = {n["nodeId"]: n for n in nodes}
-
-    def parent_role(n: dict[str, Any]) -> str:
-        p = by_id.get(n.get("parentId", ""))
-        while p is not None and (p.get("ignored") or p.get("role", {}).get("value") in ("generic", "none")):
-            p = by_id.get(p.get("parentId", ""))
-        return p.get("role", {}).get("value", "") if p else ""
-
-    keep = []
-    for n in nodes:
-        role = n.get("role", {}).get("value", "")
-        if n.get("ignored") or role not in INTERACTIVE_ROLES or "backendDOMNodeId" not in n:
-            continue
-        if role == "option" and parent_role(n) != "listbox":
-            continue  # options of a drop-down (combobox) are chosen with `select` on the list
-        keep.append(n)
-    return keep
-
-
-async def probe_nodes(session: CDPSession, backend_ids: list[int], mode: str) -> list[dict[str, Any] | None]:
-    """Run PROBE_JS on the DOM node behind each backend node id (None where it cannot be resolved)."""
-
-    async def probe(backend_id: int) -> dict[str, Any] | None:
-        try:
-            obj = await session.send(
-                "DOM.resolveNode", {"backendNodeId": backend_id, "objectGroup": "wd-bench"}
-            )
-            res = await session.send(
-                "Runtime.callFunctionOn",
-                {
-                    "objectId": obj["object"]["objectId"],
-                    "functionDeclaration": PROBE_JS,
-                    "arguments": [{"value": mode}],
-                    "returnByValue": True,
-                },
-            )
-            value: dict[str, Any] | None = res.get("result", {}).get("value")
-            return value
-        except PlaywrightError:
-            return None
-
-    out: list[dict[str, Any] | None] = []
-    for k in range(0, len(backend_ids), 200):  # pipelined, a batch at a time
-        out += await asyncio.gather(*(probe(b) for b in backend_ids[k : k + 200]))
-    try:
-        await session.send("Runtime.releaseObjectGroup", {"objectGroup": "wd-bench"})
-    except PlaywrightError:
-        pass
-    return out
-
-
-async def clickable_nodes(session: CDPSession) -> list[int]:
-    """Backend ids of elements with a click listener (DOMSnapshot's isClickable), <html>/<body> aside."""
-    snap = await session.send("DOMSnapshot.captureSnapshot", {"computedStyles": []})
-    strings = snap["strings"]
-    out = []
-    for doc in snap["documents"]:
-        nodes = doc["nodes"]
-        for i in nodes.get("isClickable", {}).get("index", []):
-            if strings[nodes["nodeName"][i]] not in ("HTML", "BODY"):
-                out.append(nodes["backendNodeId"][i])
-    return out
-
-
-def _judge(p: dict[str, Any], shown: set[int], role: str, name: str) -> Miss | None:
-    if p["id"] is None:
-        return Miss(role, name, p["tag"], "no id", p["html"])
-    if p["id"] not in shown:
-        return Miss(role, name, p["tag"], f"id {p['id']} not in text", p["html"])
-    return None
-
-
-async def check_recall(context: BrowserContext, page: Page, text: str, result: Result) -> None:
-    shown = {int(m) for m in ID_RE.findall(text)}
-    trees = await ax_trees(context, page)
-    for session, nodes in trees:
-        cands = interactive_nodes(nodes)
-        probes = await probe_nodes(session, [n["backendDOMNodeId"] for n in cands], "ax")
-        for n, p in zip(cands, probes, strict=True):
-            if p is None:
-                result.unresolved += 1  # gone before we looked, or not an element of this document
-                continue
-            if not p["visible"]:
-                continue
-            result.interactive += 1
-            miss = _judge(p, shown, n["role"]["value"], str(n.get("name", {}).get("value", "")))
-            if miss:
-                result.misses.append(miss)
-            elif p["via"]:
-                result.credited[p["via"]] = result.credited.get(p["via"], 0) + 1
-    # Informational: elements that script made clickable, whatever their role (often none).
-    for session in dict.fromkeys(s for s, _ in trees):
-        backend_ids = await clickable_nodes(session)
-        for p in await probe_nodes(session, backend_ids, "click"):
-            if p is None or not p["visible"]:
-                continue
-            result.clickable += 1
-            miss = _judge(p, shown, "clickable", p["text"])
-            if miss and any(i in shown for i in p["inner"]):
-                miss, p["via"] = None, "inner ids"
-            if miss:
-                result.clickable_misses.append(miss)
-            elif p["via"]:
-                result.clickable_credited[p["via"]] = result.clickable_credited.get(p["via"], 0) + 1
 
 
 async def measure_page(
@@ -606,51 +259,6 @@ async def run(
             await base.close()
             await browser.close()
     return base.label, start_error
-
-
-# --- BrowserGym's side ---------------------------------------------------------------------------
-
-
-def bench_python() -> Path:
-    return BENCH_VENV / "bin" / "python"
-
-
-def browsergym_ready() -> bool:
-    py = bench_python()
-    if not py.exists():
-        return False
-    probe = "import browsergym.core.observation, browsergym.utils.obs, playwright.sync_api"
-    return subprocess.run([str(py), "-c", probe], capture_output=True, timeout=120).returncode == 0
-
-
-def ensure_bench_venv() -> str | None:
-    """Make `.venv-bench` with browsergym-core if needed; None when ready, else why not.
-
-    browsergym-core 0.14.3 pins playwright==1.44; we then install our Playwright version over it
-    (pip notes the conflict and goes on), so that both sides drive the browser with the same client.
-    """
-    if browsergym_ready():
-        return None
-    print(
-        f"setting up {BENCH_VENV.name} ({BROWSERGYM_PIN}); this happens once …", file=sys.stderr, flush=True
-    )
-    ours = metadata.version("playwright")
-    steps = [
-        [sys.executable, "-m", "venv", str(BENCH_VENV)],
-        [str(bench_python()), "-m", "pip", "install", "-q", BROWSERGYM_PIN],
-        [str(bench_python()), "-m", "pip", "install", "-q", f"playwright=={ours}"],
-    ]
-    for cmd in steps:
-        if cmd[1:3] == ["-m", "venv"] and bench_python().exists():
-            continue
-        try:
-            done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            return f"`{' '.join(cmd[1:])}` failed: {exc}"
-        if done.returncode != 0:
-            tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["(no output)"]
-            return f"`{' '.join(cmd[1:])}` exited {done.returncode}: {tail[0]}"
-    return None if browsergym_ready() else "browsergym does not import in .venv-bench"
 
 
 # --- report --------------------------------------------------------------------------------------
