@@ -20,6 +20,7 @@ from envs.sitemap import SiteMap
 from envs.sites.launcher import RunningSites, start_sites
 from envs.tasks import load_tasks
 from envs.tasks.model import Task
+from envs.urlmap import UrlMapper
 from eval.episode import BENCHMARKS, EpisodeJob
 from eval.executors import run_jobs
 from eval.progress import Progress
@@ -47,6 +48,7 @@ class RunOptions(BaseModel):
     task_ids: list[str] = Field(default_factory=list)  # run only these (task id or uid)
     limit: int | None = None
     nav_sleep_s: float = 3.0
+    url_mapping: bool = True  # show WebArena's public-looking site names in prompts (webarena/vwa)
     progress: bool = True
 
 
@@ -152,6 +154,8 @@ async def run_eval(options: RunOptions, config: AgentConfig) -> tuple[Summary, l
         todo = [(t, r) for r in range(options.repeats) for t in tasks if not folder.has_result(t.uid, r)]
         base_env = config.env.model_copy(deep=True)
         base_env.sites = site_map
+        if options.benchmark in ("webarena", "vwa") and options.url_mapping and not config.url_map:
+            config = config.model_copy(update={"url_map": UrlMapper.for_sites(site_map).pairs})
 
         def make_job(task: Task, repeat: int, slot: int) -> EpisodeJob:
             cfg = config.model_copy(deep=True)

@@ -273,3 +273,24 @@ async def test_cache_replay_gives_an_identical_trajectory(
     assert essence(again) == essence(first)
     assert again.usage is not None and again.usage.total.calls == 0 and again.usage.total.cache_hits > 0
     assert again.cost_usd == 0.0
+
+
+async def test_prompts_show_public_names_and_gotos_map_back(
+    llm_server: ScriptedLLMServer, host: BrowserHost, pages: str
+) -> None:
+    seen: list[str] = []
+
+    def policy(req: ChatRequest) -> str:
+        seen.append(req.user)
+        if "Second page" in req.user:
+            return "```stop [done]```"
+        return "```goto [https://onestopmarket.com/second.html?via=map]```"
+
+    script(llm_server, policy=policy)
+    cfg = config(llm_server, url_map={pages: "http://onestopmarket.com"})
+    traj = await Agent(cfg, host=host).arun(Task.adhoc("x", f"{pages}/index.html"))
+    assert "URL: http://onestopmarket.com/index.html" in seen[0] and pages not in seen[0]
+    first = traj.steps[0]
+    assert first.outcome is not None and first.outcome.url == f"{pages}/second.html?via=map"
+    assert first.description == "go to the URL http://onestopmarket.com/second.html?via=map"
+    assert "onestopmarket.com/second.html" in seen[1] and traj.status == "stopped"

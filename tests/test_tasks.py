@@ -126,3 +126,21 @@ def test_bad_files(tmp_path: Path) -> None:
     f.write_text(json.dumps([{**node, "evaluation": []}, {**node, "evaluation": []}]))
     with pytest.raises(TaskFormatError, match="duplicate task ids"):
         load_tasks(f)
+
+
+def test_url_mapper_round_trip() -> None:
+    from envs.sitemap import SiteInfo
+    from envs.urlmap import UrlMapper
+
+    sites = SiteMap(
+        sites={
+            "shopping": SiteInfo(name="shopping", url="http://10.0.0.5:7770"),
+            "shopping_admin": SiteInfo(name="shopping_admin", url="http://10.0.0.5:7780/admin"),
+        }
+    )
+    m = UrlMapper.for_sites(sites)
+    assert m.to_public("at http://10.0.0.5:7780/admin/sales and http://10.0.0.5:7770/p/1") == (
+        "at http://luma.com/admin/sales and http://onestopmarket.com/p/1"
+    )
+    assert m.to_local("https://onestopmarket.com/p/1") == "http://10.0.0.5:7770/p/1"
+    assert m.to_local(m.to_public("http://10.0.0.5:7770/x?q=1")) == "http://10.0.0.5:7770/x?q=1"

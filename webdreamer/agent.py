@@ -20,6 +20,7 @@ from envs.actions import Action, Kind
 from envs.env import BrowserEnv, BrowserHost
 from envs.observation import Observation
 from envs.tasks.model import Task
+from envs.urlmap import UrlMapper
 from webdreamer.config import AgentConfig
 from webdreamer.models.cache import ResponseCache
 from webdreamer.models.config import ModelConfig
@@ -190,10 +191,13 @@ class Agent:
             log.warning("; ".join(problems))
         history: list[PastAction] = []
         done: list[Action] = []
+        urls = UrlMapper(pairs=cfg.url_map) if cfg.url_map else None
         failures = 0
         for t in range(cfg.max_steps):
             ledger.start_step()
-            ctx = StepContext(task, obs, list(history), cfg.planner.observation_chars, images, step=t)
+            ctx = StepContext(
+                task, obs, list(history), cfg.planner.observation_chars, images, step=t, urls=urls
+            )
             shot = traj.add_image(f"step_{t:03d}.png", obs.screenshot)
             self._emit("step", t, traj, {"observation": obs})
             t0 = time.perf_counter()

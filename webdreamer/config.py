@@ -102,6 +102,9 @@ class AgentConfig(BaseModel):
     prices: dict[str, Price] = Field(default_factory=dict)
     cache: CacheConfig = Field(default_factory=CacheConfig)
     env: EnvConfig = Field(default_factory=EnvConfig)
+    # Local base URL -> public-looking name shown in prompts (WebArena's URL_MAPPINGS); the eval
+    # runner fills it for webarena/vwa.
+    url_map: dict[str, str] = Field(default_factory=dict)
 
     def role_model(self, role: str) -> ModelConfig | None:
         own = getattr(self, role).model if hasattr(self, role) else None

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from envs.observation import Observation
 from envs.tasks.model import Task
+from envs.urlmap import UrlMapper
 
 
 @dataclass(frozen=True)
@@ -30,10 +31,18 @@ class StepContext:
     observation_chars: int = 12_000
     task_images: list[bytes] = field(default_factory=list)
     step: int = 0
+    urls: UrlMapper | None = None  # WebArena-style public names for local sites, in prompts
+
+    def public(self, text: str) -> str:
+        return self.urls.to_public(text) if self.urls else text
+
+    @property
+    def url(self) -> str:
+        return self.public(self.obs.url)
 
     @cached_property
     def observation_text(self) -> str:
-        text = self.obs.text or "(the page is empty)"
+        text = self.public(self.obs.text or "(the page is empty)")
         if len(text) <= self.observation_chars:
             return text
         cut = text.rfind("\n", 0, self.observation_chars)
@@ -52,7 +61,7 @@ class StepContext:
             if h.error:
                 line += f" -- it failed: {h.error}"
             lines.append(line)
-        return "\n".join(lines)
+        return self.public("\n".join(lines))
 
     def error_note(self) -> str:
         return f"NOTE: the last action went wrong: {self.obs.error}" if self.obs.error else ""

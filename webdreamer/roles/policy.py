@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from envs.actions import Action, ActionParseError, ActionSpace
+from envs.actions import Action, ActionParseError, ActionSpace, Kind
 from webdreamer.config import PolicyConfig
 from webdreamer.models.retry import ask_until_parsed
 from webdreamer.models.types import ChatModel, Message, system, user
@@ -29,6 +29,13 @@ class Proposal:
 class Policy:
     role = "policy"
 
+    @staticmethod
+    def _localize(action: Action, ctx: StepContext) -> Action:
+        """A goto to a public-looking name (http://onestopmarket.com/...) goes to the local site."""
+        if action.kind == Kind.GOTO and ctx.urls is not None:
+            return action.model_copy(update={"text": ctx.urls.to_local(action.text)})
+        return action
+
     def __init__(
         self, model: ChatModel, config: PolicyConfig, space: ActionSpace, vision: bool = False
     ) -> None:
@@ -44,7 +51,7 @@ class Policy:
         body = render(
             "policy/user.md",
             intent=ctx.task.intent,
-            url=ctx.obs.url,
+            url=ctx.url,
             observation=ctx.observation_text,
             history=ctx.history_text(self.config.history),
             error=ctx.error_note(),
@@ -56,7 +63,7 @@ class Policy:
         parsed = await ask_until_parsed(
             self.model,
             self.messages(ctx),
-            self.space.parse,
+            lambda text: self._localize(self.space.parse(text), ctx),
             n=cfg.samples,
             min_ok=1,
             max_asks=1 + cfg.max_retry,
@@ -77,7 +84,7 @@ class Policy:
             Candidate(
                 index=i,
                 action=c,
-                description=first[c].describe(ctx.obs),
+                description=ctx.public(first[c].describe(ctx.obs)),
                 count=counts[c],
                 frequency=counts[c] / total,
             )

@@ -53,7 +53,7 @@ class Refiner:
             "refiner/user.md",
             intent=ctx.task.intent,
             history=ctx.history_text(),
-            url=ctx.obs.url,
+            url=ctx.url,
             observation=ctx.observation_text,
             candidates=listing,
         )

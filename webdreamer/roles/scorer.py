@@ -87,7 +87,7 @@ class Scorer:
             template_name,
             intent=ctx.task.intent,
             history=ctx.history_text(),
-            url=ctx.obs.url,
+            url=ctx.url,
             observation=ctx.observation_text,
             simulation=simulation,
         )
@@ -111,7 +111,7 @@ class Scorer:
             "scorer/rerank.md",
             intent=ctx.task.intent,
             history=ctx.history_text(),
-            url=ctx.obs.url,
+            url=ctx.url,
             observation=ctx.observation_text,
             action=action,
         )

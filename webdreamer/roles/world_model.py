@@ -64,7 +64,7 @@ class WorldModel:
         if cfg.include_task:
             lines.append(f"TASK OF THE USER: {ctx.task.intent}")
         if cfg.include_url:
-            lines.append(f"URL: {ctx.obs.url}")
+            lines.append(f"URL: {ctx.url}")
         if cfg.include_history:
             lines.append(f"ACTIONS SO FAR:\n{ctx.history_text()}")
         return "".join(line + "\n" for line in lines)
