@@ -44,6 +44,10 @@ def make_backend(config: ModelConfig) -> ChatModel:
         from webdreamer.models.openai_client import OpenAIChatModel
 
         return OpenAIChatModel(config)
+    if config.backend in ("local", "embedded") and config.backend not in _BACKENDS:
+        from webdreamer.models.local_backend import embedded_backend, local_backend
+
+        return (local_backend if config.backend == "local" else embedded_backend)(config)
     if config.backend not in _BACKENDS:
         try:
             importlib.import_module(f"webdreamer.models.{config.backend}")
