@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 
 from envs.bundled import LOCAL_VWA_TASKS, bundled_site_map
 from envs.env import BrowserHost
@@ -19,7 +20,7 @@ from envs.sites.launcher import start_sites
 from envs.tasks import load_tasks
 from eval.episode import EpisodeJob, run_episode
 from eval.results import RunFolder
-from webdreamer.agent import EMBEDDED_NOTICE
+from webdreamer.agent import embedded_notice
 from webdreamer.config import AgentConfig, embedded_profile, uses_embedded
 from webdreamer.live import LivePrinter
 
@@ -30,7 +31,9 @@ async def run_demo(args: argparse.Namespace, config: AgentConfig) -> int:
     console = Console()
     started = time.perf_counter()
     if uses_embedded(config):
-        console.print(f"[yellow]{EMBEDDED_NOTICE}[/yellow]")
+        notice = embedded_notice()
+        if notice:
+            console.print(escape(notice), style="yellow")
         config = embedded_profile(config)
     with start_sites() as sites:
         site_map = bundled_site_map(sites)

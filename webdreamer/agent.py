@@ -73,6 +73,15 @@ EventHook = Callable[[AgentEvent], None]
 _notice_shown = False
 
 
+def embedded_notice() -> str | None:
+    """The embedded-model notice, the first time it is asked for in this process; then None."""
+    global _notice_shown
+    if _notice_shown:
+        return None
+    _notice_shown = True
+    return EMBEDDED_NOTICE
+
+
 class Agent:
     """WebDreamer's planner (or a baseline) in a real browser. Reusable across tasks."""
 
@@ -196,7 +205,14 @@ class Agent:
         for t in range(cfg.max_steps):
             ledger.start_step()
             ctx = StepContext(
-                task, obs, list(history), cfg.planner.observation_chars, images, step=t, urls=urls
+                task,
+                obs,
+                list(history),
+                cfg.planner.observation_chars,
+                images,
+                step=t,
+                seed=cfg.planner.seed * 100_003 + t,
+                urls=urls,
             )
             shot = traj.add_image(f"step_{t:03d}.png", obs.screenshot)
             self._emit("step", t, traj, {"observation": obs})
@@ -286,13 +302,12 @@ class Agent:
 
     # ---- models ------------------------------------------------------------------------------
     def _model(self, role: str, ledger: Ledger, cache: ResponseCache | None) -> ChatModel:
-        global _notice_shown
         config = self.config.role_model(role)
         if config is None and role not in self.backends:
             config = EMBEDDED
-            if not _notice_shown:
-                _notice_shown = True
-                log.warning(EMBEDDED_NOTICE)
+            notice = embedded_notice()
+            if notice:
+                log.warning(notice)
         config = config or ModelConfig(model=f"scripted-{role}")
         return build_model(config, role=role, ledger=ledger, cache=cache, backend=self.backends.get(role))
 

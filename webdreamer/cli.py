@@ -21,7 +21,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
-from webdreamer.config import AgentConfig, deep_merge
+from webdreamer.config import AgentConfig, deep_merge, embedded_profile, uses_embedded
 
 Handler = Any  # argparse sub-command handler: (args) -> int
 
@@ -95,6 +95,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from webdreamer.live import LivePrinter
 
     config = load_config(args)
+    if uses_embedded(config):  # a CPU stand-in: keep an episode to minutes
+        config = embedded_profile(config)
     out = Path(args.out) if args.out else Path("runs") / "run-latest"
     agent = Agent(config, on_event=LivePrinter(verbose=args.verbose))
     task = Task.adhoc(args.intent, args.start_url)

@@ -41,6 +41,9 @@ class PolicyConfig(RoleConfig):
     max_tokens: int | None = 512
     history: int = 10  # previous actions shown (most recent)
     examples: bool = True  # include the worked example in the system prompt
+    # Begin the model's reply with this text and let it continue (small local models stay on the
+    # format this way). Needs a backend that continues a final assistant message (local, vLLM).
+    answer_prefix: str | None = None
 
 
 class RefinerConfig(RoleConfig):
@@ -173,8 +176,10 @@ def embedded_profile(config: AgentConfig) -> AgentConfig:
     """Settings that let the tiny embedded CPU model finish an episode in minutes: fewer samples,
     shorter replies, one simulation per candidate and the one-token logprob scorer."""
     cfg = config.model_copy(deep=True)
-    cfg.policy.samples, cfg.policy.num_candidates, cfg.policy.max_tokens = 4, 3, 96
-    cfg.refiner.max_tokens = 48
+    cfg.policy.samples, cfg.policy.num_candidates, cfg.policy.max_tokens = 6, 3, 24
+    cfg.policy.answer_prefix = "In summary, the next action I will perform is ```"
+    cfg.policy.temperature = 0.7
+    cfg.refiner.enabled = False  # too small to follow the refiner's format; its failures would only cost time
     cfg.world_model.num_simulations, cfg.world_model.max_tokens = 1, 64
     cfg.imagined_policy.max_tokens = 32
     cfg.scorer.mode = "logprob"

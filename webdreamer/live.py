@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from webdreamer.agent import AgentEvent
@@ -10,8 +11,9 @@ from webdreamer.records import Step, Trajectory
 
 
 def _short(text: str, n: int = 150) -> str:
+    """Shortened and escaped: page and model text must never be read as rich markup."""
     text = " ".join(text.split())
-    return text if len(text) <= n else text[: n - 1] + "…"
+    return escape(text if len(text) <= n else text[: n - 1] + "…")
 
 
 class LivePrinter:
@@ -26,12 +28,13 @@ class LivePrinter:
         if event.kind == "start":
             t = event.trajectory
             c.rule(f"[bold]{_short(t.task.intent, 100)}")
-            c.print(f"mode: {t.mode}   start: {', '.join(t.task.start_urls)}")
+            c.print(f"mode: {t.mode}   start: {_short(', '.join(t.task.start_urls))}")
         elif event.kind == "step":
             obs = event.data["observation"]
-            err = f"  [red]last error: {obs.error}[/red]" if obs.error else ""
+            err = f"  [red]last error: {_short(obs.error)}[/red]" if obs.error else ""
             c.print(
-                f"\n[bold cyan]Step {event.step + 1}[/bold cyan]  {obs.title!r}  [dim]{obs.url}[/dim]{err}"
+                f"\n[bold cyan]Step {event.step + 1}[/bold cyan]  {_short(repr(obs.title))}  "
+                f"[dim]{_short(obs.url)}[/dim]{err}"
             )
         elif event.kind == "decision":
             self._decision(event.data["step"])
@@ -39,9 +42,10 @@ class LivePrinter:
             step: Step = event.data["step"]
             out = step.outcome
             if out is not None:
-                err = f"  [red]error: {out.error}[/red]" if out.error else ""
+                err = f"  [red]error: {_short(out.error)}[/red]" if out.error else ""
                 c.print(
-                    f"  [green]→[/green] now at {out.title!r} [dim]{out.url}[/dim]{err}  ({step.act_s:.1f} s)"
+                    f"  [green]→[/green] now at {_short(repr(out.title))} [dim]{_short(out.url)}[/dim]{err}  "
+                    f"({step.act_s:.1f} s)"
                 )
         elif event.kind == "end":
             self._end(event.trajectory)
@@ -63,7 +67,7 @@ class LivePrinter:
                 imagined = (
                     _short(first.steps[-1].prediction)
                     if first
-                    else (f"[red]{failed}[/red]" if failed else "")
+                    else (f"[red]{_short(failed)}[/red]" if failed else "")
                 )
                 value = values.get(cand.index)
                 mark = (
@@ -82,19 +86,20 @@ class LivePrinter:
         if d.policy_failures and self.verbose:
             c.print(f"  [yellow]{len(d.policy_failures)} policy samples did not parse[/yellow]")
         if d.refiner and d.refiner.failure:
-            c.print(f"  [yellow]refiner failed ({d.refiner.failure}); all candidates kept[/yellow]")
+            c.print(f"  [yellow]refiner failed ({_short(d.refiner.failure)}); all candidates kept[/yellow]")
         c.print(
-            f"  [bold]chose[/bold] [magenta]{step.action}[/magenta]: {step.description}  [dim]({d.reason}; {step.plan_s:.1f} s)[/dim]"
+            f"  [bold]chose[/bold] [magenta]{_short(step.action, 200)}[/magenta]: {_short(step.description, 200)}  "
+            f"[dim]({_short(d.reason)}; {step.plan_s:.1f} s)[/dim]"
         )
 
     def _end(self, t: Trajectory) -> None:
         c = self.console
         colour = "green" if t.status == "stopped" else "yellow"
         c.rule(f"[{colour}]{t.status}[/{colour}]")
-        c.print(f"{t.reason}")
+        c.print(_short(t.reason, 400))
         if t.answer is not None:
-            c.print(f"answer: [bold]{t.answer}[/bold]")
+            c.print(f"answer: [bold]{_short(t.answer, 400)}[/bold]")
         calls = t.usage.total.calls if t.usage else 0
         c.print(f"{len(t.steps)} steps, {t.duration_s:.1f} s, {calls} model calls, ${t.cost_usd:.4f}")
         if t.error and self.verbose:
-            c.print(t.error)
+            c.print(escape(t.error))

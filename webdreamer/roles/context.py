@@ -31,6 +31,7 @@ class StepContext:
     observation_chars: int = 12_000
     task_images: list[bytes] = field(default_factory=list)
     step: int = 0
+    seed: int = 0  # for sampling backends that honour a seed (local models, some servers)
     urls: UrlMapper | None = None  # WebArena-style public names for local sites, in prompts
 
     def public(self, text: str) -> str:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from envs.actions import Action, ActionParseError, ActionSpace, Kind
 from webdreamer.config import PolicyConfig
 from webdreamer.models.retry import ask_until_parsed
-from webdreamer.models.types import ChatModel, Message, system, user
+from webdreamer.models.types import ChatModel, Message, assistant, system, user
 from webdreamer.prompting import render, template
 from webdreamer.records import Candidate, Failure
 from webdreamer.roles.context import StepContext
@@ -56,14 +56,17 @@ class Policy:
             history=ctx.history_text(self.config.history),
             error=ctx.error_note(),
         )
-        return [system(sys), user(body, images=ctx.images(self.vision), detail="high")]
+        messages = [system(sys), user(body, images=ctx.images(self.vision), detail="high")]
+        if self.config.answer_prefix:
+            messages.append(assistant(self.config.answer_prefix))
+        return messages
 
     async def propose(self, ctx: StepContext) -> Proposal:
         cfg = self.config
         parsed = await ask_until_parsed(
             self.model,
             self.messages(ctx),
-            lambda text: self._localize(self.space.parse(text), ctx),
+            lambda text: self._localize(self.space.parse((self.config.answer_prefix or "") + text), ctx),
             n=cfg.samples,
             min_ok=1,
             max_asks=1 + cfg.max_retry,
@@ -71,6 +74,7 @@ class Policy:
             temperature=cfg.temperature,
             top_p=cfg.top_p,
             max_tokens=cfg.max_tokens,
+            seed=ctx.seed,
         )
         failures = [Failure(role=self.role, reason=f.reason, output=f.text[-400:]) for f in parsed.failures]
         counts = Counter(a.canonical() for a in parsed.values)
