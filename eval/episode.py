@@ -124,20 +124,7 @@ async def run_episode(job: EpisodeJob, host: BrowserHost, on_event: EventHook | 
     judge = LazyJudge(job, ledger)
     profile = profile_of(job)
     ev = task.evaluation if isinstance(task.evaluation, dict) else {}
-    result = TaskResult(
-        uid=task.uid,
-        task_id=task.id,
-        repeat=job.repeat,
-        seed=job.seed,
-        benchmark=job.benchmark,
-        agent=job.agent,
-        intent=task.intent,
-        sites=task.sites,
-        difficulty=task.difficulty,
-        eval_types=list(ev.get("eval_types", [])),
-        status="crashed",
-        trajectory=str(traj_dir.relative_to(folder.root)),
-    )
+    result = new_result(job, status="crashed", eval_types=list(ev.get("eval_types", [])))
     env = BrowserEnv(cfg.env, host=host)
     hook: LiveHook | None = None
     try:
@@ -183,6 +170,25 @@ async def run_episode(job: EpisodeJob, host: BrowserHost, on_event: EventHook | 
     if result.crashed:
         result.score, result.passed = 0.0, False
     return result
+
+
+def new_result(job: EpisodeJob, **fields: Any) -> TaskResult:
+    """A result for a job, before anything is known of its episode."""
+    task = job.task
+    folder = RunFolder(job.run_dir)
+    base: dict[str, Any] = {
+        "uid": task.uid,
+        "task_id": task.id,
+        "repeat": job.repeat,
+        "seed": job.seed,
+        "benchmark": job.benchmark,
+        "agent": job.agent,
+        "intent": task.intent,
+        "sites": task.sites,
+        "difficulty": task.difficulty,
+        "trajectory": str(folder.trajectory_dir(task.uid, job.repeat).relative_to(folder.root)),
+    }
+    return TaskResult(**{**base, **fields})
 
 
 def _fill_from_trajectory(result: TaskResult, traj: Trajectory) -> None:

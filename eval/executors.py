@@ -14,8 +14,8 @@ from typing import Any
 
 from envs.env import BrowserHost, EnvConfig
 from envs.tasks.model import Task
-from eval.episode import EpisodeJob, run_episode
-from eval.results import RunFolder, TaskResult
+from eval.episode import EpisodeJob, new_result, run_episode
+from eval.results import TaskResult
 
 MakeJob = Callable[[Task, int, int], EpisodeJob]
 OnResult = Callable[[TaskResult], None]
@@ -121,20 +121,4 @@ async def _run_ray(
 
 
 def crashed_result(job: EpisodeJob, error: str) -> TaskResult:
-    task = job.task
-    folder = RunFolder(job.run_dir)
-    return TaskResult(
-        uid=task.uid,
-        task_id=task.id,
-        repeat=job.repeat,
-        seed=job.seed,
-        benchmark=job.benchmark,
-        agent=job.agent,
-        intent=task.intent,
-        sites=task.sites,
-        difficulty=task.difficulty,
-        status="crashed",
-        crashed=True,
-        error=error,
-        trajectory=str(folder.trajectory_dir(task.uid, job.repeat).relative_to(folder.root)),
-    )
+    return new_result(job, status="crashed", crashed=True, error=error)

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable
 from dataclasses import dataclass
 
 from envs.actions import NONE_ACTION, Action
 from webdreamer.config import AgentConfig
 from webdreamer.models.types import BudgetExceeded, ModelError
-from webdreamer.records import CandidateValue, Decision, ImaginedStep, Rollout
+from webdreamer.records import CandidateValue, Decision, ImaginedStep, Rollout, Verdict
 from webdreamer.roles.context import StepContext
 from webdreamer.roles.policy import Policy
 from webdreamer.roles.refiner import Refiner
@@ -90,11 +91,12 @@ class Planner:
 
     # ---- one chain ---------------------------------------------------------------------------
     async def _rollout(self, ctx: StepContext, index: int, sim: int, decision: Decision) -> Rollout:
+        """One chain: predict H transitions (the imagined policy proposing steps 2..H), then score."""
         cand = next(c for c in decision.candidates if c.index == index)
         roll = Rollout(candidate=index, simulation=sim)
         seed = self.config.planner.seed + 7919 * ctx.step + 101 * index + sim
-        start = time.perf_counter()
-        try:
+
+        async def chain() -> list[Verdict]:
             async with self._limit:
                 first = await self.roles.world_model.predict(ctx, cand.description, [], seed)
             roll.steps.append(ImaginedStep(action=cand.description, prediction=first))
@@ -111,26 +113,26 @@ class Planner:
                 f"Step {k}: {s.action}\nPredicted change: {s.prediction}" for k, s in enumerate(roll.steps, 1)
             )
             async with self._limit:
-                roll.verdicts = await self.roles.scorer.score(ctx, simulation, seed)
-            roll.value = mean_value(roll.verdicts)
-            if roll.value is None:
-                roll.error = "no verdict of the scorer could be read"
-        except BudgetExceeded:
-            raise
-        except ModelError as exc:
-            roll.error = str(exc)
-        roll.seconds = time.perf_counter() - start
-        return roll
+                return await self.roles.scorer.score(ctx, simulation, seed)
+
+        return await self._scored(roll, chain())
 
     async def _rerank(self, ctx: StepContext, index: int, decision: Decision) -> Rollout:
+        """The ablation: the scorer judges the proposed action itself, with nothing imagined."""
         cand = next(c for c in decision.candidates if c.index == index)
-        roll = Rollout(candidate=index, simulation=0)
+
+        async def judge() -> list[Verdict]:
+            async with self._limit:
+                return await self.roles.scorer.rerank(ctx, cand.description, self.config.planner.seed + index)
+
+        return await self._scored(Rollout(candidate=index, simulation=0), judge())
+
+    @staticmethod
+    async def _scored(roll: Rollout, verdicts: Awaitable[list[Verdict]]) -> Rollout:
+        """Run a chain to its verdicts; a model failure leaves the value unknown, with the reason."""
         start = time.perf_counter()
         try:
-            async with self._limit:
-                roll.verdicts = await self.roles.scorer.rerank(
-                    ctx, cand.description, self.config.planner.seed + index
-                )
+            roll.verdicts = await verdicts
             roll.value = mean_value(roll.verdicts)
             if roll.value is None:
                 roll.error = "no verdict of the scorer could be read"
