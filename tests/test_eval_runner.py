@@ -249,3 +249,50 @@ def test_run_folder_is_the_source_of_truth(tmp_path: Path) -> None:
     folder.prepare()
     assert folder.results() == [] and not folder.has_result("a/b", 0)
     assert folder.result_path("local_vwa/3", 1).name == "local_vwa_3__r1.json"
+
+
+async def test_online_mind2web_writes_the_submission_folder_and_judges_it(tmp_path: Path) -> None:
+    from llm_server import ChatRequest, ScriptedLLMServer
+
+    from envs.sites.launcher import start_sites
+    from webdreamer.models.config import ModelConfig
+
+    def judge(req: ChatRequest) -> str:
+        if "key points" in req.system.lower() and not req.images:
+            return "Key points:\n1. Search for ceramic mugs"
+        if req.images and "score" in req.system.lower() and "status" not in req.system.lower():
+            return "Reasoning: the search results show ceramic mugs.\nScore: 4"
+        return "Thoughts: the mugs were searched for.\nStatus: success"
+
+    with start_sites(["shop"], ports={"shop": 0}) as sites, ScriptedLLMServer() as server:
+        server.default = judge
+        shop = sites.internal_urls["shop"]
+        task = {
+            "task_id": "abc123",
+            "confirmed_task": "Search for ceramic mugs.",
+            "website": f"{shop}/",
+            "reference_length": 2,
+            "level": "easy",
+            "reference_solution": ["type [searchbox 'Search products'] [ceramic mug] [1]", "stop [done]"],
+        }
+        (tmp_path / "om2w.json").write_text(json.dumps([task]))
+        opts = options(
+            tmp_path,
+            benchmark="online-mind2web",
+            task_files=[str(tmp_path / "om2w.json")],
+            judge=ModelConfig(model="judge", base_url=server.url, api_key="k"),
+        )
+        summary, results = await run_eval(opts, AgentConfig())
+        asked = len(server.chat_requests)
+    (result,) = results
+    assert result.passed and result.score == 1.0 and result.evaluation["label"] == 1
+    folder = tmp_path / "run" / "online_mind2web" / "abc123"
+    submission = json.loads((folder / "result.json").read_text())
+    assert submission["task"] == "Search for ceramic mugs." and submission["final_result_response"] == "done"
+    assert submission["action_history"] == [
+        "type 'ceramic mug' into the searchbox 'Search products' and press Enter"
+    ]
+    shots = sorted((folder / "trajectory").glob("*.png"))
+    assert len(shots) >= 2 and shots[0].read_bytes()[:4] == b"\x89PNG"
+    assert asked == 1 + len(shots) + 1  # key points, one relevance score per screenshot, the outcome
+    assert summary.by_evaluator == {"webjudge": summary.success}
