@@ -222,3 +222,16 @@ async def test_script_driven_controls_get_ids_by_their_pointer_cursor(env: Brows
     assert not line.startswith("\t")  # the dropped wrapper does not indent its children
     obs = await env.step(f"click [{e['generic:magna.']}]")
     assert obs.error is None and obs.title == "clicked magna"
+
+
+def test_browser_discovery_order_and_a_clear_message(monkeypatch: pytest.MonkeyPatch) -> None:
+    from envs.browser import BROWSER_ENV_VAR, BrowserNotFound, find_browser, launch_args
+
+    monkeypatch.setenv(BROWSER_ENV_VAR, "/no/such/chromium")
+    with pytest.raises(BrowserNotFound, match="apt-get install -y chromium"):
+        find_browser()
+    assert find_browser("/bin/sh") == "/bin/sh"  # an explicit setting wins over the environment
+    monkeypatch.delenv(BROWSER_ENV_VAR)
+    found = find_browser()
+    assert found is not None and "chromium" in found  # Debian's browser, not a download
+    assert "--host-resolver-rules=MAP a.test 127.0.0.1" in launch_args({"a.test": "127.0.0.1"})
