@@ -113,15 +113,20 @@ class LiveHook:
             self.pending = False
 
 
-async def run_episode(job: EpisodeJob, host: BrowserHost, on_event: EventHook | None = None) -> TaskResult:
+async def run_episode(
+    job: EpisodeJob, host: BrowserHost, on_event: EventHook | None = None, run_ledger: Ledger | None = None
+) -> TaskResult:
     """Run and score one (task, repeat); never raises for a failing agent, site or evaluator."""
     task = job.task
     folder = RunFolder(job.run_dir)
     traj_dir = folder.trajectory_dir(task.uid, job.repeat)
     cfg = job.config.model_copy(deep=True)
     cfg.planner.seed = job.seed
-    ledger = Ledger(cfg.prices, cfg.budget)
+    # The episode's own ledger (judge calls land in its task scope; the agent keeps a child of it),
+    # rolled up into the run's, so max_cost_per_run holds across the episodes of one process.
+    ledger = run_ledger.child(cfg.budget) if run_ledger is not None else Ledger(cfg.prices, cfg.budget)
     judge = LazyJudge(job, ledger)
+    traj: Trajectory | None = None
     profile = profile_of(job)
     ev = task.evaluation if isinstance(task.evaluation, dict) else {}
     result = new_result(job, status="crashed", eval_types=list(ev.get("eval_types", [])))
@@ -164,7 +169,9 @@ async def run_episode(job: EpisodeJob, host: BrowserHost, on_event: EventHook | 
         result.error = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=8)}"
     finally:
         await env.close()
-    usage = ledger.snapshot("run").total
+    usage = ledger.snapshot("task").total  # the judge's calls
+    if traj is not None and traj.usage is not None:
+        usage = usage.merged(traj.usage.total)  # the agent's calls
     result.cost_usd, result.calls = usage.cost_usd, usage.calls
     result.input_tokens, result.output_tokens = usage.input_tokens, usage.output_tokens
     if result.crashed:

@@ -16,6 +16,7 @@ from envs.env import BrowserHost, EnvConfig
 from envs.tasks.model import Task
 from eval.episode import EpisodeJob, new_result, run_episode
 from eval.results import TaskResult
+from webdreamer.models.ledger import Ledger
 
 MakeJob = Callable[[Task, int, int], EpisodeJob]
 OnResult = Callable[[TaskResult], None]
@@ -47,6 +48,7 @@ async def _run_local(
     slots: asyncio.Queue[int] = asyncio.Queue()
     for i in range(concurrency):
         slots.put_nowait(i)
+    ledgers: list[Ledger] = []  # one run ledger, made from the first job's prices and budget
     async with BrowserHost(
         env_config.browser_executable, env_config.headless, env_config.sites.host_map
     ) as host:
@@ -54,7 +56,10 @@ async def _run_local(
         async def one(task: Task, repeat: int) -> None:
             slot = await slots.get()
             try:
-                result = await run_episode(make_job(task, repeat, slot), host)
+                job = make_job(task, repeat, slot)
+                if not ledgers:
+                    ledgers.append(Ledger(job.config.prices, job.config.budget))
+                result = await run_episode(job, host, run_ledger=ledgers[0])
             finally:
                 slots.put_nowait(slot)
             on_result(result)

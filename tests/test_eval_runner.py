@@ -296,3 +296,25 @@ async def test_online_mind2web_writes_the_submission_folder_and_judges_it(tmp_pa
     assert len(shots) >= 2 and shots[0].read_bytes()[:4] == b"\x89PNG"
     assert asked == 1 + len(shots) + 1  # key points, one relevance score per screenshot, the outcome
     assert summary.by_evaluator == {"webjudge": summary.success}
+
+
+async def test_run_budget_holds_across_episodes(tmp_path: Path) -> None:
+    from llm_server import ScriptedLLMServer
+    from roles_script import script
+
+    from webdreamer.models.config import ModelConfig
+    from webdreamer.models.ledger import Budget, Price
+
+    with ScriptedLLMServer() as server:
+        script(server, policy="```scroll [down]```")
+        cfg = AgentConfig(
+            model=ModelConfig(model="priced", base_url=server.url, api_key="k"),
+            prices={"priced": Price(input=1000.0, output=1000.0)},
+            budget=Budget(max_cost_per_run=3.0),
+        )
+        summary, results = await run_eval(options(tmp_path, agent="reactive", limit=3, concurrency=1), cfg)
+    statuses = [r.status for r in sorted(results, key=lambda r: r.finished_at)]
+    assert statuses.count("budget") >= 2 and statuses[-1] == "budget"
+    assert all("max_cost_per_run" in r.reason for r in results if r.status == "budget")
+    spent = sum(r.cost_usd for r in results)
+    assert 1.0 < spent <= 3.0  # a call whose prompt alone would pass the limit is refused before it is sent

@@ -49,10 +49,11 @@ def agent_overrides(args: argparse.Namespace) -> dict[str, Any]:
         out["planner"] = {"mode": args.mode}
     if getattr(args, "max_steps", None):
         out["max_steps"] = args.max_steps
-    if getattr(args, "vision", False):
+    if getattr(args, "vision", False):  # multimodal models see Set-of-Marks screenshots, as in VWA
         out["vision"] = True
+        out.setdefault("env", {}).setdefault("observation", {})["som"] = True
     if getattr(args, "headed", False):
-        out["env"] = {"headless": False}
+        out.setdefault("env", {})["headless"] = False
     if getattr(args, "cache", None):
         out["cache"] = {"path": args.cache}
     for item in getattr(args, "set", None) or []:
