@@ -11,9 +11,11 @@ import secrets
 import sqlite3
 import sys
 import traceback
+from datetime import datetime
 from typing import ClassVar
 from urllib.parse import quote, unquote
 
+from .images import is_valid_key, picture
 from .markup import Markup, document, el, field_input, frag, hidden
 from .store import DEFAULT_INSTANCE, INSTANCE_COOKIE, InstanceStore, clean_instance, password_hash
 from .web import Request, Response, Router, status_phrase
@@ -32,6 +34,11 @@ def safe_next(target: str, default: str = "/") -> str:
     if target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target
     return default
+
+
+def now() -> str:
+    """The local time to the second, as the sites store it (`2025-01-04 09:00:00`)."""
+    return datetime.now().replace(microsecond=0).isoformat(" ")
 
 
 class SiteApp:
@@ -208,6 +215,12 @@ class SiteApp:
         if raw:
             resp.delete_cookie(self.flash_cookie)
         return resp
+
+    def media(self, req: Request, key: str) -> Response:
+        """A picture by key, for the route each site gives its photos (`/media/<key>.png`, ...)."""
+        if not is_valid_key(key):
+            raise NotFound("No such picture.")
+        return Response.png(picture(key))
 
     def error_page(self, req: Request, status: int, message: str) -> Response:
         body = frag(

@@ -227,7 +227,6 @@ class _Server(ThreadingHTTPServer):
     # Many browser contexts may connect at once; the default backlog of 5 turns a burst into
     # one-second SYN retries.
     request_queue_size = 256
-    request_queue_size = 128  # several browser contexts open connections at once; 5 would refuse some
 
     def server_bind(self) -> None:
         # HTTPServer.server_bind asks for the FQDN, which can stall on machines without DNS.

@@ -1,4 +1,7 @@
-"""The bundled forum site (forum.test): see `app.py` for its URLs and `content.py` for its data."""
+"""The bundled forum site (forum.test).
+
+`app.py` has its URLs and pages, `content.py` builds its seed from the data in `content.json`.
+"""
 
 from .app import SEEDED_SESSION, ForumApp, create_app
 

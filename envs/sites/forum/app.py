@@ -8,20 +8,14 @@ URLs: `/`, `/forums`, `/f/<forum>?sort=hot|new|top|comments`, `/f/<forum>/<post 
 from __future__ import annotations
 
 import sqlite3
-from datetime import datetime
 
-from ..app import NotFound, SiteApp, safe_next
-from ..images import is_valid_key, picture
+from ..app import NotFound, SiteApp, now, safe_next
 from ..markup import Markup, el, field_input, field_select, field_textarea, frag, plural, post_button
 from ..web import Request, Response
 from . import content
 from . import views as v
 
 SEEDED_SESSION = "forum-seeded-session-alex"
-
-
-def _now() -> str:
-    return datetime.now().replace(microsecond=0).isoformat(" ")
 
 
 class ForumApp(SiteApp):
@@ -341,7 +335,7 @@ class ForumApp(SiteApp):
             return resp
         req.db.execute(
             "INSERT INTO comments(post_id, user_id, body, created, score) VALUES (?,?,?,?,1)",
-            (post_id, user["id"], text, _now()),
+            (post_id, user["id"], text, now()),
         )
         self.flash(resp, "Your comment has been posted.")
         return resp
@@ -415,7 +409,7 @@ class ForumApp(SiteApp):
             else:
                 cur = req.db.execute(
                     "INSERT INTO posts(forum_id, user_id, title, body, created, score) VALUES (?,?,?,?,?,1)",
-                    (target["id"], user["id"], values["title"], values["body"], _now()),
+                    (target["id"], user["id"], values["title"], values["body"], now()),
                 )
                 resp = Response.redirect(f"/f/{target['name']}/{cur.lastrowid}")
                 self.flash(resp, "Your post has been submitted.")
@@ -443,7 +437,7 @@ class ForumApp(SiteApp):
             else:
                 req.db.execute(
                     "UPDATE posts SET title = ?, body = ?, edited = ? WHERE id = ?",
-                    (values["title"], values["body"], _now(), post_id),
+                    (values["title"], values["body"], now(), post_id),
                 )
                 resp = Response.redirect(f"/f/{forum}/{post_id}")
                 self.flash(resp, "Your changes have been saved.")
@@ -463,11 +457,6 @@ class ForumApp(SiteApp):
         resp = Response.redirect(f"/f/{forum}")
         self.flash(resp, "Your post has been deleted.")
         return resp
-
-    def media(self, req: Request, key: str) -> Response:
-        if not is_valid_key(key):
-            raise NotFound("No such picture.")
-        return Response.png(picture(key))
 
 
 def create_app() -> ForumApp:

@@ -1,4 +1,8 @@
-"""The bundled shop site (shop.test): see `app.py` for its URLs and `catalog.py` for its data."""
+"""The bundled shop site (shop.test).
+
+`app.py` has its URLs, `browse.py` and `orders.py` its pages, `catalog.py` builds its seed from the
+data in `catalog.json`.
+"""
 
 from .app import SEEDED_SESSION, ShopApp, create_app
 
