@@ -312,7 +312,7 @@ async def test_run_budget_holds_across_episodes(tmp_path: Path) -> None:
             prices={"priced": Price(input=1000.0, output=1000.0)},
             budget=Budget(max_cost_per_run=3.0),
         )
-        summary, results = await run_eval(options(tmp_path, agent="reactive", limit=3, concurrency=1), cfg)
+        _, results = await run_eval(options(tmp_path, agent="reactive", limit=3, concurrency=1), cfg)
     statuses = [r.status for r in sorted(results, key=lambda r: r.finished_at)]
     assert statuses.count("budget") >= 2 and statuses[-1] == "budget"
     assert all("max_cost_per_run" in r.reason for r in results if r.status == "budget")
