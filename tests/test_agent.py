@@ -119,11 +119,15 @@ async def test_chains_run_concurrently(host: BrowserHost, pages: str) -> None:
         script(server, policy=kitchen_or_garden, world=WORLD_BY_ACTION, scorer=SCORE_BY_FUTURE)
         agent = Agent(config(server, max_steps=1), host=host)
         traj = await agent.arun(Task.adhoc("Open the garden tools page.", f"{pages}/index.html"))
-    step = traj.steps[0]
-    # policy, refiner, world model, scorer = 4 hops of 0.3 s; 14 calls in all would take 4.2 s one by one.
+    assert len(traj.steps[0].decision.rollouts) == 6
+    # policy, refiner, then 6 world-model calls and 6 scorer calls: 14 in all. The six chains are in
+    # flight together (speed itself is measured in bench/planning_step.py, not asserted here).
     assert len(server.chat_requests) == 14
-    assert step.plan_s < 4 * 0.3 * 1.6
     assert server.peak_in_flight >= 6
+    world = [r for r in server.chat_requests if WORLD in r.chat.system]
+    assert max(r.received for r in world) < min(
+        r.finished or 0 for r in world
+    )  # all started before any ended
 
 
 async def test_unparseable_policy_ends_after_three_steps(
