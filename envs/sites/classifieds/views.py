@@ -7,7 +7,7 @@ import sqlite3
 from collections.abc import Sequence
 from urllib.parse import urlencode
 
-from ..markup import Markup, el, field_input, field_select, frag, hidden, money, search_form
+from ..markup import Markup, el, field_input, field_select, frag, hidden, money, post_button, search_form
 from ..web import Request
 from .listings import CITIES
 
@@ -121,13 +121,7 @@ def header(req: Request, title: str) -> Markup:
         account = frag(
             el("a", "Publish an ad", href="index.php?page=item&action=item_add", class_="publish"),
             el("a", "My listings", href="index.php?page=user&action=items"),
-            el(
-                "form",
-                el("button", "Log out", type="submit"),
-                method="post",
-                action="index.php?page=logout",
-                class_="inline",
-            ),
+            post_button("index.php?page=logout", "Log out"),
         )
     else:
         account = frag(

@@ -7,7 +7,7 @@ import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
 
-from ..markup import Markup, el, field_select, frag, hidden, plural, search_form
+from ..markup import Markup, el, field_select, frag, hidden, plural, post_button, search_form
 from ..web import Request
 
 SORTS: dict[str, tuple[str, str]] = {
@@ -103,13 +103,7 @@ def header(req: Request, title: str) -> Markup:
         account = frag(
             el("a", "Submit a post", href="/submit"),
             el("a", req.user["username"], href=f"/user/{req.user['username']}", aria_label="My profile"),
-            el(
-                "form",
-                el("button", "Log out", type="submit"),
-                method="post",
-                action="/logout",
-                class_="inline",
-            ),
+            post_button("/logout", "Log out"),
         )
     else:
         account = el("a", "Log in", href="/login")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 
-from ..markup import Markup, el, field_select, frag, hidden, money, plural, search_form, stars
+from ..markup import Markup, el, field_select, frag, hidden, money, plural, post_button, search_form, stars
 from ..web import Request
 
 SORTS: dict[str, tuple[str, str]] = {
@@ -73,13 +73,7 @@ def header(req: Request, title: str) -> Markup:
         account = frag(
             el("a", "My orders", href="/account/orders"),
             el("span", f"Signed in as {req.user['username']}", class_="muted-light"),
-            el(
-                "form",
-                el("button", "Log out", type="submit"),
-                method="post",
-                action="/logout",
-                class_="inline",
-            ),
+            post_button("/logout", "Log out"),
         )
     else:
         account = el("a", "Log in", href="/login")
