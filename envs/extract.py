@@ -7,7 +7,7 @@ frames together, renders the accessibility-style text and prunes it to a size bu
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -52,7 +52,6 @@ class Extraction:
     viewport: tuple[int, int]
     scroll: tuple[int, int]
     page_size: tuple[int, int]
-    frame_offsets: list[tuple[float, float]] = field(default_factory=list)
 
 
 def _shift(nodes: list[Node], depth: int, dx: float, dy: float) -> None:
@@ -68,7 +67,6 @@ async def _extract_frame(
     start: int,
     opts: TextOptions,
     out_frames: list[Frame],
-    offsets: list[tuple[float, float]],
     dx: float,
     dy: float,
 ) -> tuple[list[Node], int, int | None, dict[str, Any]]:
@@ -82,7 +80,6 @@ async def _extract_frame(
     res: dict[str, Any] = json.loads(await frame.evaluate(extract_js(), args))
     index = len(out_frames)
     out_frames.append(frame)
-    offsets.append((dx, dy))
     nodes: list[Node] = res["nodes"]
     for n in nodes:
         n["f"] = index
@@ -104,7 +101,7 @@ async def _extract_frame(
             continue
         try:
             sub, next_id, sub_focus, _ = await _extract_frame(
-                child, next_id, opts, out_frames, offsets, dx + left, dy + top
+                child, next_id, opts, out_frames, dx + left, dy + top
             )
         except Exception:
             continue
@@ -124,10 +121,7 @@ def _in_view(b: list[int] | None, vw: int, vh: int) -> bool:
 
 async def extract(page: Page, start_id: int, opts: TextOptions) -> Extraction:
     frames: list[Frame] = []
-    offsets: list[tuple[float, float]] = []
-    nodes, next_id, focused, res = await _extract_frame(
-        page.main_frame, start_id, opts, frames, offsets, 0, 0
-    )
+    nodes, next_id, focused, res = await _extract_frame(page.main_frame, start_id, opts, frames, 0, 0)
     vw, vh = res["viewport"]
     elements: list[Element] = []
     id_frames: dict[int, Frame] = {}
@@ -159,7 +153,6 @@ async def extract(page: Page, start_id: int, opts: TextOptions) -> Extraction:
         viewport=(vw, vh),
         scroll=tuple(res["scroll"]),
         page_size=tuple(res["page"]),
-        frame_offsets=offsets,
     )
 
 

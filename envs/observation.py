@@ -80,8 +80,3 @@ class Observation(BaseModel):
     def tabs_header(self) -> str:
         parts = [f"Tab {t.index}{' (current)' if t.active else ''}: {t.title}" for t in self.tabs]
         return " | ".join(parts)
-
-    def summary(self) -> str:
-        """One line for logs and trajectories."""
-        err = f" error={self.error!r}" if self.error else ""
-        return f"{self.title!r} <{self.url}> tab {self.active_tab + 1}/{max(len(self.tabs), 1)}{err}"

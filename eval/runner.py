@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -202,8 +201,4 @@ async def run_eval(options: RunOptions, config: AgentConfig) -> tuple[Summary, l
     return summary, results
 
 
-def default_out(benchmark: str) -> Path:
-    return Path("runs") / f"eval-{benchmark}"
-
-
-__all__ = ["BENCHMARKS", "RunError", "RunOptions", "default_out", "run_eval"]
+__all__ = ["BENCHMARKS", "RunError", "RunOptions", "run_eval"]

@@ -194,7 +194,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         out.write_text(traj.to_html())
         print(out)
         return 0
-    handler = _plugin_handlers().get("report")
+    handler = _PLUGIN_HANDLERS.get("report")
     if handler is not None:
         return int(handler(args))
     print(f"{folder} holds no {TRAJECTORY_FILE} (and no run results)", file=sys.stderr)
@@ -203,10 +203,6 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 # ---- wiring ----------------------------------------------------------------------------------
 _PLUGIN_HANDLERS: dict[str, Handler] = {}
-
-
-def _plugin_handlers() -> dict[str, Handler]:
-    return _PLUGIN_HANDLERS
 
 
 def build_parser() -> argparse.ArgumentParser:

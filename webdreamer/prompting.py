@@ -23,10 +23,6 @@ def template(name: str) -> str:
     return resources.files("prompts").joinpath(name).read_text()
 
 
-def slots(name: str) -> set[str]:
-    return set(_SLOT.findall(template(name)))
-
-
 def render(name: str, **values: object) -> str:
     text = template(name)
     wanted = set(_SLOT.findall(text))

@@ -4,7 +4,6 @@ choice, the real outcome, timings, tokens and cost. Reports and replays read onl
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 from datetime import UTC, datetime
@@ -194,9 +193,6 @@ class Trajectory(BaseModel):
     def cost_usd(self) -> float:
         return self.usage.total.cost_usd if self.usage else 0.0
 
-    def actions(self) -> list[str]:
-        return [s.action for s in self.steps if s.executed]
-
 
 def atomic_write(path: Path, text: str) -> None:
     """Write via a temporary file and rename, so a reader never sees half a file (even after kill -9)."""
@@ -211,7 +207,3 @@ def atomic_write(path: Path, text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-
-
-def dump_json(path: Path, data: Any) -> None:
-    atomic_write(path, json.dumps(data, indent=1, default=str))
